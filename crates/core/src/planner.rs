@@ -1,0 +1,720 @@
+//! The decision and the plan (DESIGN.md "The decision").
+//!
+//! For each group on one TGW, from the observed routes, the ledger, the members' health and
+//! `now`: pick the desired member, then plan one move per group route that is not on it.
+//!
+//! 1. Desired = the active member while it is healthy; with `failback`, a higher-priority member
+//!    that is *stable* takes over (the highest such).
+//! 2. Active not healthy: the highest-priority healthy member, stable or not. None healthy:
+//!    nothing moves, the group is reported down.
+//! 3. Damping: at most one move off a healthy path per group per `min_switch_interval`. Moves off
+//!    a dead path are never damped.
+//! 4. A pin wins when the pinned member is healthy or the pin is forced.
+//!
+//! Ownership: a route in the ledger belongs to its group wherever it points; otherwise a static
+//! route belongs to the group whose primary it points at. Propagated routes, routes to other
+//! attachments, a backup's own routes and blackholes not in the ledger are never touched.
+
+use crate::Timestamp;
+use crate::groups::{Discovery, Group, InvalidGroup};
+use crate::health::{Health, assess};
+use crate::ids::{AttachmentId, GroupName, TgwId, VpnId};
+use crate::model::{Observation, RouteKey, RouteState, RouteType};
+use crate::policy::Policy;
+use crate::state::{GroupState, LedgerEntry, Pin, TgwState};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A one-shot operator instruction, validated and applied by the planner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "directive", rename_all = "snake_case")]
+pub enum Directive {
+    Failover { group: GroupName, to: Option<VpnId> },
+    Failback { group: GroupName },
+    Pin { group: GroupName, vpn: VpnId, force: bool },
+    Unpin { group: GroupName },
+}
+
+impl Directive {
+    pub fn group(&self) -> &GroupName {
+        match self {
+            Directive::Failover { group, .. }
+            | Directive::Failback { group }
+            | Directive::Pin { group, .. }
+            | Directive::Unpin { group } => group,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum PlanError {
+    #[error("group {group} is not a valid group on {tgw}")]
+    UnknownGroup { group: GroupName, tgw: TgwId },
+    #[error("{vpn} is not a member of group {group}")]
+    NotAMember { group: GroupName, vpn: VpnId },
+    #[error("{vpn} is not healthy ({reason}); refusing to move group {group} onto it{hint}")]
+    TargetUnhealthy {
+        group: GroupName,
+        vpn: VpnId,
+        reason: String,
+        hint: String,
+    },
+    #[error("group {group} has no healthy member to fail over to")]
+    NoHealthyTarget { group: GroupName },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MoveKind {
+    /// Off a dead path (never damped).
+    Failover,
+    /// Back to a higher-priority, stable member.
+    Failback,
+    /// Asked for by an operator (failover/failback command).
+    Operator,
+    /// To a pinned member.
+    Pin,
+}
+
+impl MoveKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MoveKind::Failover => "failover",
+            MoveKind::Failback => "failback",
+            MoveKind::Operator => "operator",
+            MoveKind::Pin => "pin",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Move {
+    pub key: RouteKey,
+    pub group: GroupName,
+    pub from: Option<AttachmentId>,
+    pub to: AttachmentId,
+    pub to_vpn: VpnId,
+    /// The group's primary: a move to it clears the ledger entry once done.
+    pub home: AttachmentId,
+    pub kind: MoveKind,
+}
+
+impl Move {
+    pub fn goes_home(&self) -> bool {
+        self.to == self.home
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupStatus {
+    /// On the primary, nothing to do.
+    Home,
+    /// On a backup, nothing to do (failback off, not stable yet, or damped).
+    OnBackup,
+    FailingOver,
+    FailingBack,
+    /// Operator or pin moving routes.
+    Switching,
+    /// No member is healthy: nothing moved.
+    Down,
+}
+
+impl GroupStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            GroupStatus::Home => "home",
+            GroupStatus::OnBackup => "on-backup",
+            GroupStatus::FailingOver => "failing-over",
+            GroupStatus::FailingBack => "failing-back",
+            GroupStatus::Switching => "switching",
+            GroupStatus::Down => "DOWN",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberReport {
+    pub vpn: VpnId,
+    pub name: Option<String>,
+    pub attachment: AttachmentId,
+    pub role: String,
+    pub priority: u32,
+    pub health: Health,
+    /// Group routes pointing at this member now.
+    pub routes: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupReport {
+    pub name: GroupName,
+    pub tgw: TgwId,
+    pub members: Vec<MemberReport>,
+    pub active: Option<VpnId>,
+    pub desired: Option<VpnId>,
+    pub status: GroupStatus,
+    pub pinned: Option<VpnId>,
+    pub routes: usize,
+    pub moves: usize,
+    /// Whether this pass was allowed to move the group (in the trigger's scope).
+    pub in_scope: bool,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    FailedOver,
+    FailedBack,
+    Switched,
+    Down,
+    Recovered,
+}
+
+/// Something a person should hear about. Emitted once per transition, not per event received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupEvent {
+    pub group: GroupName,
+    pub tgw: TgwId,
+    pub kind: EventKind,
+    pub from: Option<VpnId>,
+    pub to: Option<VpnId>,
+    pub routes: usize,
+    pub detail: String,
+}
+
+/// A ledger entry dropped without a move: its route vanished, was re-pointed by someone to a
+/// non-member, or is already home.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drop {
+    pub key: RouteKey,
+    pub group: GroupName,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub moves: Vec<Move>,
+    /// Written before any move (intent): routes leaving home.
+    pub ledger_intents: Vec<LedgerEntry>,
+    /// Removed at once: see [`Drop`].
+    pub ledger_drops: Vec<Drop>,
+    /// New state of the groups whose state changes (pin, damping clock, down flag).
+    pub group_states: BTreeMap<GroupName, GroupState>,
+    pub groups: Vec<GroupReport>,
+    pub invalid: Vec<InvalidGroup>,
+    pub events: Vec<GroupEvent>,
+}
+
+impl Plan {
+    /// Nothing to write: no move, no ledger or group-state change.
+    pub fn is_noop(&self) -> bool {
+        self.moves.is_empty()
+            && self.ledger_intents.is_empty()
+            && self.ledger_drops.is_empty()
+            && self.group_states.is_empty()
+    }
+}
+
+pub struct PlanInput<'a> {
+    pub tgw: &'a TgwId,
+    /// Discovery over every VPN (so that cross-TGW groups are caught); only groups on `tgw` count.
+    pub discovery: &'a Discovery,
+    pub observation: &'a Observation,
+    pub state: &'a TgwState,
+    pub policy: &'a Policy,
+    /// Only these groups may move (None: all groups of the TGW).
+    pub scope: Option<&'a BTreeSet<GroupName>>,
+    pub directive: Option<&'a Directive>,
+    pub now: Timestamp,
+}
+
+/// One group route: its key and the member index it points at (None: blackhole, no attachment).
+struct GroupRoute {
+    key: RouteKey,
+    current: Option<usize>,
+}
+
+pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
+    let groups: Vec<&Group> = input
+        .discovery
+        .groups
+        .iter()
+        .filter(|g| &g.tgw == input.tgw)
+        .collect();
+    if let Some(d) = input.directive {
+        if !groups.iter().any(|g| &g.name == d.group()) {
+            return Err(PlanError::UnknownGroup {
+                group: d.group().clone(),
+                tgw: input.tgw.clone(),
+            });
+        }
+    }
+    let mut plan = Plan {
+        invalid: invalid_on_tgw(input),
+        ..Plan::default()
+    };
+
+    let (routes_by_group, drops) = collect_group_routes(input, &groups);
+    plan.ledger_drops = drops;
+
+    for group in groups {
+        let routes = routes_by_group.get(&group.name).map(Vec::as_slice).unwrap_or(&[]);
+        plan_group(input, group, routes, &mut plan)?;
+    }
+    Ok(plan)
+}
+
+fn invalid_on_tgw(input: &PlanInput) -> Vec<InvalidGroup> {
+    input
+        .discovery
+        .invalid
+        .iter()
+        .filter(|g| {
+            g.vpns.iter().any(|v| {
+                input
+                    .observation
+                    .vpns
+                    .iter()
+                    .any(|o| &o.id == v && o.transit_gateway_id.as_ref() == Some(input.tgw))
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+fn collect_group_routes(
+    input: &PlanInput,
+    groups: &[&Group],
+) -> (BTreeMap<GroupName, Vec<GroupRoute>>, Vec<Drop>) {
+    let ledger = input.state.ledger_map();
+    let by_name: BTreeMap<&GroupName, &Group> = groups.iter().map(|g| (&g.name, *g)).collect();
+    let home_of: BTreeMap<&AttachmentId, &Group> =
+        groups.iter().map(|g| (&g.home().attachment, *g)).collect();
+    let mut out: BTreeMap<GroupName, Vec<GroupRoute>> = BTreeMap::new();
+    let mut drops = Vec::new();
+    let mut seen: BTreeSet<RouteKey> = BTreeSet::new();
+
+    for r in &input.observation.routes {
+        if r.route_type == RouteType::Propagated
+            || matches!(r.state, RouteState::Deleting | RouteState::Deleted)
+        {
+            continue;
+        }
+        let key = r.key();
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        if let Some(entry) = ledger.get(&key) {
+            // Owned by the ledger; a group that is no longer valid here leaves its entry alone.
+            let Some(group) = by_name.get(&entry.group) else {
+                continue;
+            };
+            match &r.attachment {
+                None => out.entry(group.name.clone()).or_default().push(GroupRoute {
+                    key,
+                    current: None,
+                }),
+                Some(a) => match group.members.iter().position(|m| &m.attachment == a) {
+                    Some(i) => out
+                        .entry(group.name.clone())
+                        .or_default()
+                        .push(GroupRoute { key, current: Some(i) }),
+                    None => drops.push(Drop {
+                        key,
+                        group: group.name.clone(),
+                        reason: format!("re-pointed to {a}, which is not a member: released"),
+                    }),
+                },
+            }
+        } else if let Some(a) = &r.attachment {
+            if let Some(group) = home_of.get(a) {
+                out.entry(group.name.clone()).or_default().push(GroupRoute {
+                    key,
+                    current: Some(0),
+                });
+            }
+        }
+    }
+    for entry in &input.state.ledger {
+        if !seen.contains(&entry.key) && by_name.contains_key(&entry.group) {
+            drops.push(Drop {
+                key: entry.key.clone(),
+                group: entry.group.clone(),
+                reason: "route no longer exists (or points outside the group): released".into(),
+            });
+        }
+    }
+    (out, drops)
+}
+
+struct Decision {
+    desired: Option<usize>,
+    kind: MoveKind,
+    switch_off_healthy: bool,
+    pin: Option<Option<Pin>>,
+    notes: Vec<String>,
+}
+
+fn plan_group(
+    input: &PlanInput,
+    group: &Group,
+    routes: &[GroupRoute],
+    plan: &mut Plan,
+) -> Result<(), PlanError> {
+    let now = input.now;
+    let health: Vec<Health> = group
+        .members
+        .iter()
+        .map(|m| match input.observation.vpns.iter().find(|v| v.id == m.vpn) {
+            Some(vpn) => assess(vpn, &input.state.signals, input.policy, now),
+            None => Health {
+                healthy: false,
+                stable: false,
+                tunnels_up: 0,
+                tunnels: vec![],
+                stable_at: None,
+                reason: Some("vpn not observed".into()),
+            },
+        })
+        .collect();
+    let mut counts = vec![0usize; group.members.len()];
+    for r in routes {
+        if let Some(i) = r.current {
+            counts[i] += 1;
+        }
+    }
+    // Active: where most of the group's routes point (ties to the higher priority). A group with
+    // no routes is treated as home.
+    let active = (0..counts.len())
+        .filter(|i| counts[*i] > 0)
+        .max_by_key(|i| (counts[*i], std::cmp::Reverse(*i)));
+    let gstate = input.state.groups.get(&group.name).cloned().unwrap_or_default();
+    let directive = input.directive.filter(|d| d.group() == &group.name);
+    let in_scope = directive.is_some()
+        || input.scope.is_none_or(|s| s.contains(&group.name));
+
+    let decision = decide(input, group, &health, active, &gstate, directive)?;
+
+    let mut new_state = gstate.clone();
+    if let Some(pin) = &decision.pin {
+        new_state.pin = pin.clone();
+    }
+    let mut report_notes = decision.notes.clone();
+    let mut moves = Vec::new();
+    if let (Some(d), true) = (decision.desired, in_scope) {
+        let target = &group.members[d];
+        let home = &group.home().attachment;
+        for r in routes.iter().filter(|r| r.current != Some(d)) {
+            let from_healthy = r.current.is_some_and(|i| health[i].healthy);
+            let kind = match decision.kind {
+                MoveKind::Failback | MoveKind::Failover if !from_healthy => MoveKind::Failover,
+                k => k,
+            };
+            moves.push(Move {
+                key: r.key.clone(),
+                group: group.name.clone(),
+                from: r.current.map(|i| group.members[i].attachment.clone()),
+                to: target.attachment.clone(),
+                to_vpn: target.vpn.clone(),
+                home: home.clone(),
+                kind,
+            });
+            if &target.attachment != home {
+                plan.ledger_intents.push(LedgerEntry {
+                    key: r.key.clone(),
+                    group: group.name.clone(),
+                    home: home.clone(),
+                    current: target.attachment.clone(),
+                    moved_at: now,
+                    decision: kind.as_str().into(),
+                });
+            }
+        }
+        // Routes already home that the ledger still holds (a crash between move and clear).
+        let ledger = input.state.ledger_map();
+        for r in routes.iter().filter(|r| r.current == Some(0) && d == 0) {
+            if ledger.contains_key(&r.key) {
+                plan.ledger_drops.push(Drop {
+                    key: r.key.clone(),
+                    group: group.name.clone(),
+                    reason: "already home".into(),
+                });
+            }
+        }
+        if decision.switch_off_healthy && !moves.is_empty() {
+            new_state.last_switch = Some(now);
+        }
+    } else if decision.desired.is_some() && !in_scope {
+        report_notes.push("not in this trigger's scope: observed only".into());
+    }
+
+    let status = if decision.desired.is_none() {
+        GroupStatus::Down
+    } else if moves.iter().any(|m| m.kind == MoveKind::Failover) {
+        GroupStatus::FailingOver
+    } else if moves.iter().any(|m| m.kind == MoveKind::Failback) {
+        GroupStatus::FailingBack
+    } else if !moves.is_empty() {
+        GroupStatus::Switching
+    } else if decision.desired == Some(0) {
+        GroupStatus::Home
+    } else {
+        GroupStatus::OnBackup
+    };
+
+    let vpn_of = |i: Option<usize>| i.map(|i| group.members[i].vpn.clone());
+    if in_scope {
+        if !moves.is_empty() {
+            let kind = match status {
+                GroupStatus::FailingOver => EventKind::FailedOver,
+                GroupStatus::FailingBack => EventKind::FailedBack,
+                _ => EventKind::Switched,
+            };
+            plan.events.push(GroupEvent {
+                group: group.name.clone(),
+                tgw: group.tgw.clone(),
+                kind,
+                from: vpn_of(active),
+                to: vpn_of(decision.desired),
+                routes: moves.len(),
+                detail: report_notes.join("; "),
+            });
+        }
+        let down = status == GroupStatus::Down;
+        if down != gstate.down {
+            new_state.down = down;
+            let reasons: Vec<String> = group
+                .members
+                .iter()
+                .zip(&health)
+                .map(|(m, h)| format!("{}: {}", m.vpn, h.reason.as_deref().unwrap_or("healthy")))
+                .collect();
+            plan.events.push(GroupEvent {
+                group: group.name.clone(),
+                tgw: group.tgw.clone(),
+                kind: if down { EventKind::Down } else { EventKind::Recovered },
+                from: vpn_of(active),
+                to: vpn_of(decision.desired),
+                routes: routes.len(),
+                detail: reasons.join("; "),
+            });
+        }
+        if new_state != gstate {
+            plan.group_states.insert(group.name.clone(), new_state.clone());
+        }
+    }
+
+    plan.groups.push(GroupReport {
+        name: group.name.clone(),
+        tgw: group.tgw.clone(),
+        members: group
+            .members
+            .iter()
+            .zip(health)
+            .enumerate()
+            .map(|(i, (m, h))| MemberReport {
+                vpn: m.vpn.clone(),
+                name: input
+                    .observation
+                    .vpns
+                    .iter()
+                    .find(|v| v.id == m.vpn)
+                    .and_then(|v| v.name().map(str::to_owned)),
+                attachment: m.attachment.clone(),
+                role: m.role.clone(),
+                priority: m.priority,
+                health: h,
+                routes: counts[i],
+            })
+            .collect(),
+        active: vpn_of(active),
+        desired: vpn_of(decision.desired),
+        status,
+        pinned: new_state.pin.as_ref().map(|p| p.vpn.clone()),
+        routes: routes.len(),
+        moves: moves.len(),
+        in_scope,
+        notes: report_notes,
+    });
+    plan.moves.extend(moves);
+    Ok(())
+}
+
+fn decide(
+    input: &PlanInput,
+    group: &Group,
+    health: &[Health],
+    active: Option<usize>,
+    gstate: &GroupState,
+    directive: Option<&Directive>,
+) -> Result<Decision, PlanError> {
+    let now = input.now;
+    let policy = input.policy;
+    let member_idx = |vpn: &VpnId| -> Result<usize, PlanError> {
+        group
+            .members
+            .iter()
+            .position(|m| &m.vpn == vpn)
+            .ok_or_else(|| PlanError::NotAMember {
+                group: group.name.clone(),
+                vpn: vpn.clone(),
+            })
+    };
+    let unhealthy = |i: usize, hint: &str| PlanError::TargetUnhealthy {
+        group: group.name.clone(),
+        vpn: group.members[i].vpn.clone(),
+        reason: health[i].reason.clone().unwrap_or_default(),
+        hint: hint.into(),
+    };
+    let first_healthy = || (0..health.len()).find(|i| health[*i].healthy);
+    let a = active.unwrap_or(0);
+    let mut notes = Vec::new();
+    let mut pin_change: Option<Option<Pin>> = None;
+    let mut pin = gstate.pin.clone();
+
+    match directive {
+        Some(Directive::Failover { to, .. }) => {
+            let target = match to {
+                Some(vpn) => {
+                    let i = member_idx(vpn)?;
+                    if !health[i].healthy {
+                        return Err(unhealthy(i, ""));
+                    }
+                    i
+                }
+                None => (a + 1..health.len())
+                    .chain(0..a)
+                    .find(|i| health[*i].healthy)
+                    .ok_or_else(|| PlanError::NoHealthyTarget {
+                        group: group.name.clone(),
+                    })?,
+            };
+            if pin.is_some() {
+                notes.push("operator failover cleared the pin".into());
+                pin_change = Some(None);
+            }
+            return Ok(Decision {
+                desired: Some(target),
+                kind: MoveKind::Operator,
+                switch_off_healthy: true,
+                pin: pin_change,
+                notes,
+            });
+        }
+        Some(Directive::Failback { .. }) => {
+            if !health[0].healthy {
+                return Err(unhealthy(0, ""));
+            }
+            return Ok(Decision {
+                desired: Some(0),
+                kind: MoveKind::Operator,
+                switch_off_healthy: true,
+                pin: None,
+                notes,
+            });
+        }
+        Some(Directive::Pin { vpn, force, .. }) => {
+            let i = member_idx(vpn)?;
+            if !health[i].healthy && !force {
+                return Err(unhealthy(i, "; pin with --force to pin it anyway"));
+            }
+            let p = Pin {
+                vpn: vpn.clone(),
+                force: *force,
+                at: now,
+            };
+            pin = Some(p.clone());
+            pin_change = Some(Some(p));
+        }
+        Some(Directive::Unpin { .. }) => {
+            pin = None;
+            pin_change = Some(None);
+        }
+        None => {}
+    }
+
+    if let Some(p) = &pin {
+        match group.members.iter().position(|m| m.vpn == p.vpn) {
+            Some(i) if health[i].healthy || p.force => {
+                notes.push(format!("pinned to {}", p.vpn));
+                return Ok(Decision {
+                    desired: Some(i),
+                    kind: MoveKind::Pin,
+                    switch_off_healthy: false,
+                    pin: pin_change,
+                    notes,
+                });
+            }
+            Some(_) => notes.push(format!(
+                "pinned to {}, which is not healthy: automatic failover applies",
+                p.vpn
+            )),
+            None => notes.push(format!(
+                "pinned to {}, which is no longer a member: pin ignored",
+                p.vpn
+            )),
+        }
+    }
+
+    if !health[a].healthy {
+        return Ok(match first_healthy() {
+            Some(i) => Decision {
+                desired: Some(i),
+                kind: MoveKind::Failover,
+                switch_off_healthy: false,
+                pin: pin_change,
+                notes,
+            },
+            None => {
+                notes.push("no member is healthy: nothing moved".into());
+                Decision {
+                    desired: None,
+                    kind: MoveKind::Failover,
+                    switch_off_healthy: false,
+                    pin: pin_change,
+                    notes,
+                }
+            }
+        });
+    }
+
+    let mut desired = a;
+    let mut kind = MoveKind::Failover;
+    if let Some(i) = (0..a).find(|i| health[*i].stable) {
+        let damped_until = gstate
+            .last_switch
+            .map(|t| t + policy.min_switch_interval())
+            .filter(|until| *until > now);
+        if !policy.failback {
+            notes.push(format!(
+                "{} is stable; failback is off (run failback to move back)",
+                group.members[i].vpn
+            ));
+        } else if let Some(until) = damped_until {
+            notes.push(format!(
+                "failback to {} damped until {}",
+                group.members[i].vpn,
+                until.to_rfc3339()
+            ));
+        } else {
+            desired = i;
+            kind = MoveKind::Failback;
+        }
+    } else if let Some(i) = (0..a).find(|i| health[*i].healthy) {
+        if let Some(at) = health[i].stable_at {
+            notes.push(format!(
+                "{} is up; stable (hold-down) at {}",
+                group.members[i].vpn,
+                at.to_rfc3339()
+            ));
+        }
+    }
+    Ok(Decision {
+        desired: Some(desired),
+        kind,
+        switch_off_healthy: kind == MoveKind::Failback,
+        pin: pin_change,
+        notes,
+    })
+}
