@@ -50,10 +50,14 @@ const SUPPORTED: &[(&str, &str)] = &[
     (DT_HEALTH, "aws.health"),
 ];
 
-const ACTIONS: &[&str] = &["reconcile", "status", "failover", "failback", "pin", "unpin"];
-const ACTIONS_LIST: &str = "reconcile, status, failover, failback, pin, unpin";
-const SUPPORTED_LIST: &str = "\"CloudWatch Alarm State Change\", \"Network Manager Status Update\", \
-     \"Network Manager Routing Update\", \"Scheduled Event\", \"AWS Health Event\"";
+const ACTIONS: &[&str] = &[
+    "reconcile",
+    "status",
+    "failover",
+    "failback",
+    "pin",
+    "unpin",
+];
 
 /// Longest excerpt of received data quoted in an error: enough to recognise it, short enough
 /// for one log line.
@@ -74,13 +78,15 @@ pub enum EventError {
     )]
     NotAnObject { received: String },
     #[error(
-        "unrecognised event, {received}; expected an eventbridge event (with \"detail-type\"), \
-         the reference {{\"vpnId\", \"downTS\"}} or an operator {{\"action\": …}}"
+        "unrecognised event: received {received}; expected an eventbridge event (with \
+         \"detail-type\"), the reference {{\"vpnId\", \"downTS\"}} or an operator \
+         {{\"action\": …}}"
     )]
     Unrecognised { received: String },
     #[error(
         "unsupported event detail-type {detail_type:?} from source {event_source:?}; expected one \
-         of {SUPPORTED_LIST}"
+         of {}",
+        supported_list()
     )]
     UnsupportedDetailType {
         detail_type: String,
@@ -130,7 +136,7 @@ pub enum EventError {
         event_type: String,
         received: String,
     },
-    #[error("unknown operator action {received}; expected one of {ACTIONS_LIST}")]
+    #[error("unknown operator action {received}; expected one of {}", ACTIONS.join(", "))]
     UnknownAction { received: String },
     #[error("operator action {action:?}: {message}")]
     InvalidAction { action: String, message: String },
@@ -154,7 +160,7 @@ pub fn parse_event_value(v: &Value) -> Result<Trigger, EventError> {
     };
     // EventBridge envelopes first: their `detail` may well contain keys such as `action`.
     if obj.contains_key("detail-type") {
-        parse_eventbridge(obj)
+        parse_eventbridge(v, obj)
     } else if obj.contains_key("action") {
         parse_operator(obj)
     } else if obj.contains_key("vpnId") || obj.contains_key("downTS") {
@@ -190,13 +196,13 @@ fn parse_reference(obj: &Map<String, Value>) -> Result<Trigger, EventError> {
 // ---------------------------------------------------------------------------------------------
 // EventBridge
 
-/// The envelope fields tgw-ha reads; EventBridge always sends them but a hand-written test event
-/// may not, hence the options (each use says what it needs).
+/// The envelope fields tgw-ha reads (`source` is checked before, by hand). EventBridge always
+/// sends them but a hand-written test event may not, hence the options: each use says what it
+/// needs.
 #[derive(Debug, Deserialize)]
 struct Envelope {
     #[serde(rename = "detail-type")]
     detail_type: String,
-    source: String,
     #[serde(default)]
     time: Option<String>,
     #[serde(default)]
@@ -207,14 +213,14 @@ struct Envelope {
     detail: Value,
 }
 
-fn parse_eventbridge(obj: &Map<String, Value>) -> Result<Trigger, EventError> {
+fn parse_eventbridge(v: &Value, obj: &Map<String, Value>) -> Result<Trigger, EventError> {
     // Read detail-type by hand first so that every later error can name the event.
     let detail_type = required_str(obj, "detail-type", "eventbridge event")?;
     let event_source = match obj.get("source") {
         Some(Value::String(s)) => s.as_str(),
         Some(other) => {
             return Err(malformed(
-                detail_type,
+                &ev(detail_type),
                 format!("source is {}; expected a string", describe(other)),
             ));
         }
@@ -233,7 +239,7 @@ fn parse_eventbridge(obj: &Map<String, Value>) -> Result<Trigger, EventError> {
             expected,
         });
     }
-    let env: Envelope = from_value(&Value::Object(obj.clone()), detail_type)?;
+    let env: Envelope = from_value(v, &ev(detail_type))?;
     match detail_type {
         DT_ALARM => parse_alarm(&env),
         DT_NM_STATUS => parse_nm_status(&env),
@@ -250,8 +256,8 @@ fn parse_eventbridge(obj: &Map<String, Value>) -> Result<Trigger, EventError> {
 /// The envelope `time`, for events whose detail carries no better one.
 fn envelope_time(env: &Envelope) -> Result<Timestamp, EventError> {
     match &env.time {
-        Some(t) => timestamp(t, &env.detail_type, "time"),
-        None => Err(malformed(&env.detail_type, "time is missing")),
+        Some(t) => timestamp(t, &ev(&env.detail_type), "time"),
+        None => Err(malformed(&ev(&env.detail_type), "time is missing")),
     }
 }
 
@@ -306,7 +312,7 @@ enum AlarmValue {
 }
 
 fn parse_alarm(env: &Envelope) -> Result<Trigger, EventError> {
-    let detail: AlarmDetail = from_value(&env.detail, DT_ALARM)?;
+    let detail: AlarmDetail = from_value(&env.detail, &ev(DT_ALARM))?;
     let alarm = detail.alarm_name;
     let metrics: Vec<&Metric> = detail
         .configuration
@@ -321,6 +327,7 @@ fn parse_alarm(env: &Envelope) -> Result<Trigger, EventError> {
         .collect();
     if vpn_metrics.is_empty() {
         let mut namespaces: Vec<&str> = metrics.iter().map(|m| m.namespace.as_str()).collect();
+        namespaces.sort_unstable();
         namespaces.dedup();
         let seen = if namespaces.is_empty() {
             "none".to_owned()
@@ -366,11 +373,11 @@ fn parse_alarm(env: &Envelope) -> Result<Trigger, EventError> {
             });
         }
     };
-    let vpn = vpn_id(vpn, DT_ALARM, "dimension VpnId")?;
+    let vpn = vpn_id(vpn, &ev(DT_ALARM), "dimension VpnId")?;
     // A per-tunnel alarm (VpnId + TunnelIpAddress) speaks for that tunnel only: recording it for
     // the whole VPN would call a VPN down while its other tunnel still carries traffic.
     let tunnel = tunnel
-        .map(|t| outside_ip(t, DT_ALARM, "dimension TunnelIpAddress"))
+        .map(|t| outside_ip(t, &ev(DT_ALARM), "dimension TunnelIpAddress"))
         .transpose()?;
     let status = match detail.state.value {
         AlarmValue::Alarm => Some(TunnelStatus::Down),
@@ -378,7 +385,7 @@ fn parse_alarm(env: &Envelope) -> Result<Trigger, EventError> {
         AlarmValue::InsufficientData => None,
     };
     let at = match &detail.state.timestamp {
-        Some(t) => timestamp(t, DT_ALARM, "detail.state.timestamp")?,
+        Some(t) => timestamp(t, &ev(DT_ALARM), "detail.state.timestamp")?,
         None => envelope_time(env)?,
     };
     Ok(Trigger::Vpn {
@@ -420,7 +427,7 @@ struct NmRoutingDetail {
 }
 
 fn parse_nm_status(env: &Envelope) -> Result<Trigger, EventError> {
-    let detail: NmStatusDetail = from_value(&env.detail, DT_NM_STATUS)?;
+    let detail: NmStatusDetail = from_value(&env.detail, &ev(DT_NM_STATUS))?;
     let change = detail.change_type.as_str();
     // The same detail-type reports Connect peers and Direct Connect gateways: not ours.
     if !change.starts_with("VPN-CONNECTION-") {
@@ -433,19 +440,19 @@ fn parse_nm_status(env: &Envelope) -> Result<Trigger, EventError> {
     }
     let Some(arn) = detail.vpn_connection_arn.as_deref() else {
         return Err(malformed(
-            DT_NM_STATUS,
+            &ev(DT_NM_STATUS),
             format!("change {change:?} has no vpnConnectionArn"),
         ));
     };
     let vpn = vpn_id(
         arn_resource(arn, "vpn-connection/"),
-        DT_NM_STATUS,
+        &ev(DT_NM_STATUS),
         "vpnConnectionArn",
     )?;
     let tunnel = detail
         .outside_ip_address
         .as_deref()
-        .map(|t| outside_ip(t, DT_NM_STATUS, "outsideIpAddress"))
+        .map(|t| outside_ip(t, &ev(DT_NM_STATUS), "outsideIpAddress"))
         .transpose()?;
     let status = match change {
         "VPN-CONNECTION-IPSEC-DOWN" => Some(TunnelStatus::Down),
@@ -467,12 +474,12 @@ fn parse_nm_status(env: &Envelope) -> Result<Trigger, EventError> {
 }
 
 fn parse_nm_routing(env: &Envelope) -> Result<Trigger, EventError> {
-    let detail: NmRoutingDetail = from_value(&env.detail, DT_NM_ROUTING)?;
+    let detail: NmRoutingDetail = from_value(&env.detail, &ev(DT_NM_ROUTING))?;
     let arn = detail.transit_gateway_arn.as_str();
     let tgw = arn_resource(arn, "transit-gateway/");
     if !is_aws_id(tgw, "tgw-") {
         return Err(malformed(
-            DT_NM_ROUTING,
+            &ev(DT_NM_ROUTING),
             format!(
                 "transitGatewayArn is {:?}; expected an arn ending in transit-gateway/tgw-…",
                 truncate(arn)
@@ -505,7 +512,7 @@ struct HealthEntity {
 }
 
 fn parse_health(env: &Envelope) -> Result<Trigger, EventError> {
-    let detail: HealthDetail = from_value(&env.detail, DT_HEALTH)?;
+    let detail: HealthDetail = from_value(&env.detail, &ev(DT_HEALTH))?;
     if detail.service != "VPN" {
         return Err(EventError::HealthNotVpn {
             service: truncate(&detail.service),
@@ -533,7 +540,7 @@ fn parse_health(env: &Envelope) -> Result<Trigger, EventError> {
         });
     };
     Ok(Trigger::Notice {
-        vpn: vpn_id(vpn, DT_HEALTH, "affected entity")?,
+        vpn: vpn_id(vpn, &ev(DT_HEALTH), "affected entity")?,
         reason: detail.event_type_code,
     })
 }
@@ -625,6 +632,16 @@ fn parse_operator(obj: &Map<String, Value>) -> Result<Trigger, EventError> {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
+/// How errors name an EventBridge event: by the detail-type it was received with.
+fn supported_list() -> String {
+    let quoted: Vec<String> = SUPPORTED.iter().map(|(dt, _)| format!("{dt:?}")).collect();
+    quoted.join(", ")
+}
+
+fn ev(detail_type: &str) -> String {
+    format!("event {:?}", truncate(detail_type))
+}
+
 fn malformed(event: &str, message: impl Into<String>) -> EventError {
     EventError::Malformed {
         event: event.to_owned(),
@@ -669,7 +686,10 @@ fn vpn_id(s: &str, event: &str, field: &'static str) -> Result<VpnId, EventError
 /// or TGW, so it is rejected here where the message can still say where it came from.
 fn is_aws_id(s: &str, prefix: &str) -> bool {
     s.strip_prefix(prefix).is_some_and(|hex| {
-        !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        !hex.is_empty()
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 

@@ -87,25 +87,37 @@ struct Candidate<'a> {
     role: &'a str,
 }
 
+/// The group tags of one VPN: `(group key, priority, role as written)`.
+pub fn group_tags<'a>(
+    vpn: &'a VpnConnection,
+    policy: &'a Policy,
+) -> impl Iterator<Item = (&'a str, u32, &'a str)> + 'a {
+    vpn.tags.iter().filter_map(move |(key, value)| {
+        if key.starts_with("aws:") || key == "Name" {
+            return None;
+        }
+        if let Some(allowed) = &policy.group_tag_keys {
+            if !allowed.iter().any(|a| a == key) {
+                return None;
+            }
+        }
+        parse_role(value).map(|p| (key.as_str(), p, value.as_str()))
+    })
+}
+
+/// Whether a VPN carries any group tag (so its TGW is worth looking at).
+pub fn is_tagged_member(vpn: &VpnConnection, policy: &Policy) -> bool {
+    group_tags(vpn, policy).next().is_some()
+}
+
 pub fn discover(vpns: &[VpnConnection], attachments: &[Attachment], policy: &Policy) -> Discovery {
     let mut by_group: BTreeMap<&str, Vec<Candidate>> = BTreeMap::new();
     for vpn in vpns {
-        for (key, value) in &vpn.tags {
-            if key.starts_with("aws:") || key == "Name" {
-                continue;
-            }
-            if let Some(allowed) = &policy.group_tag_keys {
-                if !allowed.iter().any(|a| a == key) {
-                    continue;
-                }
-            }
-            if let Some(priority) = parse_role(value) {
-                by_group.entry(key).or_default().push(Candidate {
-                    vpn,
-                    priority,
-                    role: value,
-                });
-            }
+        for (key, priority, role) in group_tags(vpn, policy) {
+            by_group
+                .entry(key)
+                .or_default()
+                .push(Candidate { vpn, priority, role });
         }
     }
 

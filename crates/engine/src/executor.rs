@@ -1,0 +1,209 @@
+//! Paced, retrying calls to the network port.
+//!
+//! EC2 throttles per account, Region and API action with token buckets (mutating 50 burst /
+//! 5 per s; non-mutating 100 / 20 per s, AWS-FACTS.md). The executor keeps one bucket per action
+//! with the same shape, so that a large failover runs at EC2's pace instead of bouncing off
+//! `RequestLimitExceeded`; what throttling still happens (other clients share the account's
+//! budget) is retried with jittered exponential backoff. Other errors are never retried.
+//! Waiting goes through the [`Clock`] port, so under the sim's virtual clock nothing sleeps.
+
+use crate::ports::{Clock, NetError};
+use rand::{Rng, SeedableRng, rngs::SmallRng};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tgw_ha_core::Timestamp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Bucket {
+    pub burst: f64,
+    pub per_second: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutorConfig {
+    pub mutating: Bucket,
+    pub reads: Bucket,
+    /// Moves in flight at once. EC2's bucket, not this, is the real limit; a few in flight hide
+    /// each call's latency.
+    pub concurrency: usize,
+    pub max_attempts: u32,
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+    /// Seed of the jitter, so that runs under the virtual clock are reproducible.
+    pub seed: u64,
+}
+
+impl Default for ExecutorConfig {
+    fn default() -> Self {
+        Self {
+            mutating: Bucket {
+                burst: 50.0,
+                per_second: 5.0,
+            },
+            reads: Bucket {
+                burst: 100.0,
+                per_second: 20.0,
+            },
+            concurrency: 8,
+            max_attempts: 8,
+            base_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(20),
+            seed: 0x7467_772d_6861,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallStats {
+    pub calls: u64,
+    pub throttled: u64,
+    pub retried: u64,
+    pub failed: u64,
+}
+
+/// A token bucket that hands out reservations: a caller that finds it empty books the next
+/// free slot and waits for it, so concurrent callers queue fairly instead of all retrying.
+struct TokenBucket {
+    shape: Bucket,
+    tokens: f64,
+    last: Option<Timestamp>,
+}
+
+impl TokenBucket {
+    fn reserve(&mut self, now: Timestamp) -> Option<Timestamp> {
+        if let Some(last) = self.last {
+            let elapsed = (now - last).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6;
+            if elapsed > 0.0 {
+                self.tokens = (self.tokens + elapsed * self.shape.per_second).min(self.shape.burst);
+                self.last = Some(now);
+            }
+        } else {
+            self.tokens = self.shape.burst;
+            self.last = Some(now);
+        }
+        self.tokens -= 1.0;
+        if self.tokens >= 0.0 {
+            None
+        } else {
+            let wait = -self.tokens / self.shape.per_second;
+            Some(now + chrono::Duration::microseconds((wait * 1e6) as i64))
+        }
+    }
+}
+
+pub struct Executor {
+    clock: Arc<dyn Clock>,
+    config: ExecutorConfig,
+    buckets: Mutex<BTreeMap<&'static str, TokenBucket>>,
+    rng: Mutex<SmallRng>,
+    stats: Mutex<BTreeMap<&'static str, CallStats>>,
+}
+
+impl Executor {
+    pub fn new(clock: Arc<dyn Clock>, config: ExecutorConfig) -> Self {
+        Self {
+            rng: Mutex::new(SmallRng::seed_from_u64(config.seed)),
+            clock,
+            config,
+            buckets: Mutex::new(BTreeMap::new()),
+            stats: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    pub fn config(&self) -> &ExecutorConfig {
+        &self.config
+    }
+
+    pub fn stats(&self) -> BTreeMap<String, CallStats> {
+        self.stats
+            .lock()
+            .expect("stats lock")
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect()
+    }
+
+    async fn pace(&self, op: &'static str, mutating: bool) {
+        let wake = {
+            let mut buckets = self.buckets.lock().expect("bucket lock");
+            let shape = if mutating {
+                self.config.mutating
+            } else {
+                self.config.reads
+            };
+            buckets
+                .entry(op)
+                .or_insert(TokenBucket {
+                    shape,
+                    tokens: shape.burst,
+                    last: None,
+                })
+                .reserve(self.clock.now())
+        };
+        if let Some(t) = wake {
+            self.clock.sleep_until(t).await;
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .config
+            .base_backoff
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.config.max_backoff);
+        // "Equal jitter": half fixed, half random, so retries spread out but still back off.
+        let half = exp / 2;
+        let jitter = self
+            .rng
+            .lock()
+            .expect("rng lock")
+            .gen_range(0..=half.as_micros() as u64);
+        half + Duration::from_micros(jitter)
+    }
+
+    fn count(&self, op: &'static str, f: impl FnOnce(&mut CallStats)) {
+        f(self.stats.lock().expect("stats lock").entry(op).or_default());
+    }
+
+    /// Run `f` paced to `op`'s bucket, retrying throttling and server errors. Returns the result
+    /// and the number of attempts made.
+    pub async fn call<T, F, Fut>(
+        &self,
+        op: &'static str,
+        mutating: bool,
+        f: F,
+    ) -> (Result<T, NetError>, u32)
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, NetError>>,
+    {
+        let mut attempt = 0;
+        loop {
+            self.pace(op, mutating).await;
+            attempt += 1;
+            self.count(op, |s| s.calls += 1);
+            match f().await {
+                Ok(v) => return (Ok(v), attempt),
+                Err(e) => {
+                    if e.is_throttle() {
+                        self.count(op, |s| s.throttled += 1);
+                    }
+                    if e.is_retryable() && attempt < self.config.max_attempts {
+                        self.count(op, |s| s.retried += 1);
+                        let d = self.backoff(attempt - 1);
+                        let until = self.clock.now()
+                            + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::zero());
+                        tracing::debug!(op, attempt, error = %e, backoff_ms = d.as_millis() as u64, "retrying");
+                        self.clock.sleep_until(until).await;
+                        continue;
+                    }
+                    self.count(op, |s| s.failed += 1);
+                    return (Err(e), attempt);
+                }
+            }
+        }
+    }
+}

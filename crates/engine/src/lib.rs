@@ -15,6 +15,6 @@ pub mod outcome;
 pub mod ports;
 pub mod reconcile;
 
-// pub use outcome::{EngineError, Outcome};
+pub use outcome::{EngineError, Outcome};
 pub use ports::Ports;
-// pub use reconcile::{Engine, EngineConfig};
+pub use reconcile::{Engine, EngineConfig};
