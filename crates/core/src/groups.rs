@@ -96,11 +96,10 @@ pub fn group_tags<'a>(
         if key.starts_with("aws:") || key == "Name" {
             return None;
         }
-        if let Some(allowed) = &policy.group_tag_keys {
-            if !allowed.iter().any(|a| a == key) {
+        if let Some(allowed) = &policy.group_tag_keys
+            && !allowed.iter().any(|a| a == key) {
                 return None;
             }
-        }
         parse_role(value).map(|p| (key.as_str(), p, value.as_str()))
     })
 }

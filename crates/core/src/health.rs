@@ -48,12 +48,11 @@ pub fn assess(vpn: &VpnConnection, signals: &[Signal], policy: &Policy, now: Tim
                 .iter()
                 .filter(|s| s.vpn == vpn.id && s.tunnel.as_deref() == Some(t.outside_ip.as_str()))
                 .max_by_key(|s| s.at);
-            if let Some(s) = tunnel_signal {
-                if s.at > since || (s.at == since && s.status == TunnelStatus::Down) {
+            if let Some(s) = tunnel_signal
+                && (s.at > since || (s.at == since && s.status == TunnelStatus::Down)) {
                     status = s.status;
                     since = s.at;
                 }
-            }
             if let Some(s) = vpn_level {
                 let newer = s.at > since || (s.at == since && s.status == TunnelStatus::Down);
                 if newer {

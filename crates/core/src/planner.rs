@@ -242,14 +242,13 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
         .iter()
         .filter(|g| &g.tgw == input.tgw)
         .collect();
-    if let Some(d) = input.directive {
-        if !groups.iter().any(|g| &g.name == d.group()) {
+    if let Some(d) = input.directive
+        && !groups.iter().any(|g| &g.name == d.group()) {
             return Err(PlanError::UnknownGroup {
                 group: d.group().clone(),
                 tgw: input.tgw.clone(),
             });
         }
-    }
     let mut plan = Plan {
         invalid: invalid_on_tgw(input),
         ..Plan::default()
@@ -327,14 +326,13 @@ fn collect_group_routes(
                     }),
                 },
             }
-        } else if let Some(a) = &r.attachment {
-            if let Some(group) = home_of.get(a) {
+        } else if let Some(a) = &r.attachment
+            && let Some(group) = home_of.get(a) {
                 out.entry(group.name.clone()).or_default().push(GroupRoute {
                     key,
                     current: Some(0),
                 });
             }
-        }
     }
     for entry in &input.state.ledger {
         if !seen.contains(&entry.key) && by_name.contains_key(&entry.group) {
@@ -701,15 +699,14 @@ fn decide(
             desired = i;
             kind = MoveKind::Failback;
         }
-    } else if let Some(i) = (0..a).find(|i| health[*i].healthy) {
-        if let Some(at) = health[i].stable_at {
+    } else if let Some(i) = (0..a).find(|i| health[*i].healthy)
+        && let Some(at) = health[i].stable_at {
             notes.push(format!(
                 "{} is up; stable (hold-down) at {}",
                 group.members[i].vpn,
                 at.to_rfc3339()
             ));
         }
-    }
     Ok(Decision {
         desired: Some(desired),
         kind,

@@ -576,13 +576,12 @@ fn settle(
         match stays_at {
             Some(at) if at == &m.home => removals.push(m.key.clone()),
             Some(at) => {
-                if let Some(e) = ledger.get(&m.key) {
-                    if &e.current != at {
+                if let Some(e) = ledger.get(&m.key)
+                    && &e.current != at {
                         let mut e = (*e).clone();
                         e.current = at.clone();
                         upserts.push(e);
                     }
-                }
             }
             // A vanished route, or a failed move of a blackhole route (no attachment): a
             // vanished one leaves, a blackhole one stays owned so the next run finds it.
