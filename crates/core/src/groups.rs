@@ -97,9 +97,10 @@ pub fn group_tags<'a>(
             return None;
         }
         if let Some(allowed) = &policy.group_tag_keys
-            && !allowed.iter().any(|a| a == key) {
-                return None;
-            }
+            && !allowed.iter().any(|a| a == key)
+        {
+            return None;
+        }
         parse_role(value).map(|p| (key.as_str(), p, value.as_str()))
     })
 }
@@ -113,10 +114,11 @@ pub fn discover(vpns: &[VpnConnection], attachments: &[Attachment], policy: &Pol
     let mut by_group: BTreeMap<&str, Vec<Candidate>> = BTreeMap::new();
     for vpn in vpns {
         for (key, priority, role) in group_tags(vpn, policy) {
-            by_group
-                .entry(key)
-                .or_default()
-                .push(Candidate { vpn, priority, role });
+            by_group.entry(key).or_default().push(Candidate {
+                vpn,
+                priority,
+                role,
+            });
         }
     }
 
@@ -175,7 +177,10 @@ pub fn discover(vpns: &[VpnConnection], attachments: &[Attachment], policy: &Pol
     out
 }
 
-fn validate(cands: &[Candidate], attachments: &[Attachment]) -> Result<(TgwId, Vec<Member>), String> {
+fn validate(
+    cands: &[Candidate],
+    attachments: &[Attachment],
+) -> Result<(TgwId, Vec<Member>), String> {
     if cands.len() < 2 {
         return Err(format!(
             "only one member ({}); a group needs a primary and at least one backup",
@@ -188,7 +193,10 @@ fn validate(cands: &[Candidate], attachments: &[Attachment]) -> Result<(TgwId, V
         1 => {}
         _ => {
             let ids: Vec<String> = primaries.iter().map(|c| c.vpn.id.to_string()).collect();
-            return Err(format!("two members are tagged primary: {}", ids.join(", ")));
+            return Err(format!(
+                "two members are tagged primary: {}",
+                ids.join(", ")
+            ));
         }
     }
     for w in cands.windows(2) {
@@ -222,7 +230,10 @@ fn validate(cands: &[Candidate], attachments: &[Attachment]) -> Result<(TgwId, V
             .iter()
             .find(|a| a.vpn_id == c.vpn.id && &a.transit_gateway_id == t && a.state != "deleted")
         else {
-            return Err(format!("member {} has no transit gateway attachment", c.vpn.id));
+            return Err(format!(
+                "member {} has no transit gateway attachment",
+                c.vpn.id
+            ));
         };
         members.push(Member {
             vpn: c.vpn.id.clone(),

@@ -36,7 +36,8 @@ pub fn assess(vpn: &VpnConnection, signals: &[Signal], policy: &Policy, now: Tim
     let vpn_level = signals
         .iter()
         .filter(|s| s.vpn == vpn.id && s.tunnel.is_none())
-        .max_by_key(|s| s.at);
+        // Among signals of the same instant, DOWN wins (`max_by_key` alone keeps the last one).
+        .max_by_key(|s| (s.at, s.status == TunnelStatus::Down));
 
     let tunnels: Vec<TunnelView> = vpn
         .tunnels
@@ -47,12 +48,13 @@ pub fn assess(vpn: &VpnConnection, signals: &[Signal], policy: &Policy, now: Tim
             let tunnel_signal = signals
                 .iter()
                 .filter(|s| s.vpn == vpn.id && s.tunnel.as_deref() == Some(t.outside_ip.as_str()))
-                .max_by_key(|s| s.at);
+                .max_by_key(|s| (s.at, s.status == TunnelStatus::Down));
             if let Some(s) = tunnel_signal
-                && (s.at > since || (s.at == since && s.status == TunnelStatus::Down)) {
-                    status = s.status;
-                    since = s.at;
-                }
+                && (s.at > since || (s.at == since && s.status == TunnelStatus::Down))
+            {
+                status = s.status;
+                since = s.at;
+            }
             if let Some(s) = vpn_level {
                 let newer = s.at > since || (s.at == since && s.status == TunnelStatus::Down);
                 if newer {
@@ -98,7 +100,11 @@ pub fn assess(vpn: &VpnConnection, signals: &[Signal], policy: &Policy, now: Tim
     let (stable, stable_at) = match (healthy, last_up_change) {
         (true, Some(last)) => {
             let at = last + policy.hold_down();
-            if at <= now { (true, None) } else { (false, Some(at)) }
+            if at <= now {
+                (true, None)
+            } else {
+                (false, Some(at))
+            }
         }
         _ => (false, None),
     };

@@ -29,10 +29,21 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "directive", rename_all = "snake_case")]
 pub enum Directive {
-    Failover { group: GroupName, to: Option<VpnId> },
-    Failback { group: GroupName },
-    Pin { group: GroupName, vpn: VpnId, force: bool },
-    Unpin { group: GroupName },
+    Failover {
+        group: GroupName,
+        to: Option<VpnId>,
+    },
+    Failback {
+        group: GroupName,
+    },
+    Pin {
+        group: GroupName,
+        vpn: VpnId,
+        force: bool,
+    },
+    Unpin {
+        group: GroupName,
+    },
 }
 
 impl Directive {
@@ -243,12 +254,13 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
         .filter(|g| &g.tgw == input.tgw)
         .collect();
     if let Some(d) = input.directive
-        && !groups.iter().any(|g| &g.name == d.group()) {
-            return Err(PlanError::UnknownGroup {
-                group: d.group().clone(),
-                tgw: input.tgw.clone(),
-            });
-        }
+        && !groups.iter().any(|g| &g.name == d.group())
+    {
+        return Err(PlanError::UnknownGroup {
+            group: d.group().clone(),
+            tgw: input.tgw.clone(),
+        });
+    }
     let mut plan = Plan {
         invalid: invalid_on_tgw(input),
         ..Plan::default()
@@ -258,7 +270,10 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
     plan.ledger_drops = drops;
 
     for group in groups {
-        let routes = routes_by_group.get(&group.name).map(Vec::as_slice).unwrap_or(&[]);
+        let routes = routes_by_group
+            .get(&group.name)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         plan_group(input, group, routes, &mut plan)?;
     }
     Ok(plan)
@@ -310,15 +325,15 @@ fn collect_group_routes(
                 continue;
             };
             match &r.attachment {
-                None => out.entry(group.name.clone()).or_default().push(GroupRoute {
-                    key,
-                    current: None,
-                }),
+                None => out
+                    .entry(group.name.clone())
+                    .or_default()
+                    .push(GroupRoute { key, current: None }),
                 Some(a) => match group.members.iter().position(|m| &m.attachment == a) {
-                    Some(i) => out
-                        .entry(group.name.clone())
-                        .or_default()
-                        .push(GroupRoute { key, current: Some(i) }),
+                    Some(i) => out.entry(group.name.clone()).or_default().push(GroupRoute {
+                        key,
+                        current: Some(i),
+                    }),
                     None => drops.push(Drop {
                         key,
                         group: group.name.clone(),
@@ -327,12 +342,13 @@ fn collect_group_routes(
                 },
             }
         } else if let Some(a) = &r.attachment
-            && let Some(group) = home_of.get(a) {
-                out.entry(group.name.clone()).or_default().push(GroupRoute {
-                    key,
-                    current: Some(0),
-                });
-            }
+            && let Some(group) = home_of.get(a)
+        {
+            out.entry(group.name.clone()).or_default().push(GroupRoute {
+                key,
+                current: Some(0),
+            });
+        }
     }
     for entry in &input.state.ledger {
         if !seen.contains(&entry.key) && by_name.contains_key(&entry.group) {
@@ -364,17 +380,19 @@ fn plan_group(
     let health: Vec<Health> = group
         .members
         .iter()
-        .map(|m| match input.observation.vpns.iter().find(|v| v.id == m.vpn) {
-            Some(vpn) => assess(vpn, &input.state.signals, input.policy, now),
-            None => Health {
-                healthy: false,
-                stable: false,
-                tunnels_up: 0,
-                tunnels: vec![],
-                stable_at: None,
-                reason: Some("vpn not observed".into()),
+        .map(
+            |m| match input.observation.vpns.iter().find(|v| v.id == m.vpn) {
+                Some(vpn) => assess(vpn, &input.state.signals, input.policy, now),
+                None => Health {
+                    healthy: false,
+                    stable: false,
+                    tunnels_up: 0,
+                    tunnels: vec![],
+                    stable_at: None,
+                    reason: Some("vpn not observed".into()),
+                },
             },
-        })
+        )
         .collect();
     let mut counts = vec![0usize; group.members.len()];
     for r in routes {
@@ -387,10 +405,14 @@ fn plan_group(
     let active = (0..counts.len())
         .filter(|i| counts[*i] > 0)
         .max_by_key(|i| (counts[*i], std::cmp::Reverse(*i)));
-    let gstate = input.state.groups.get(&group.name).cloned().unwrap_or_default();
+    let gstate = input
+        .state
+        .groups
+        .get(&group.name)
+        .cloned()
+        .unwrap_or_default();
     let directive = input.directive.filter(|d| d.group() == &group.name);
-    let in_scope = directive.is_some()
-        || input.scope.is_none_or(|s| s.contains(&group.name));
+    let in_scope = directive.is_some() || input.scope.is_none_or(|s| s.contains(&group.name));
 
     let decision = decide(input, group, &health, active, &gstate, directive)?;
 
@@ -491,7 +513,11 @@ fn plan_group(
             plan.events.push(GroupEvent {
                 group: group.name.clone(),
                 tgw: group.tgw.clone(),
-                kind: if down { EventKind::Down } else { EventKind::Recovered },
+                kind: if down {
+                    EventKind::Down
+                } else {
+                    EventKind::Recovered
+                },
                 from: vpn_of(active),
                 to: vpn_of(decision.desired),
                 routes: routes.len(),
@@ -499,7 +525,8 @@ fn plan_group(
             });
         }
         if new_state != gstate {
-            plan.group_states.insert(group.name.clone(), new_state.clone());
+            plan.group_states
+                .insert(group.name.clone(), new_state.clone());
         }
     }
 
@@ -604,11 +631,17 @@ fn decide(
             if !health[0].healthy {
                 return Err(unhealthy(0, ""));
             }
+            // Like an operator failover, a failback clears the pin: otherwise the next pass
+            // would see the pin and move the routes straight back to the pinned member.
+            if pin.is_some() {
+                notes.push("operator failback cleared the pin".into());
+                pin_change = Some(None);
+            }
             return Ok(Decision {
                 desired: Some(0),
                 kind: MoveKind::Operator,
                 switch_off_healthy: true,
-                pin: None,
+                pin: pin_change,
                 notes,
             });
         }
@@ -700,13 +733,14 @@ fn decide(
             kind = MoveKind::Failback;
         }
     } else if let Some(i) = (0..a).find(|i| health[*i].healthy)
-        && let Some(at) = health[i].stable_at {
-            notes.push(format!(
-                "{} is up; stable (hold-down) at {}",
-                group.members[i].vpn,
-                at.to_rfc3339()
-            ));
-        }
+        && let Some(at) = health[i].stable_at
+    {
+        notes.push(format!(
+            "{} is up; stable (hold-down) at {}",
+            group.members[i].vpn,
+            at.to_rfc3339()
+        ));
+    }
     Ok(Decision {
         desired: Some(desired),
         kind,

@@ -82,14 +82,24 @@ impl TgwState {
     }
 
     /// Keep the newest signal per (VPN, tunnel). A reordered, older event never replaces a newer
-    /// one, and a duplicated event changes nothing. Returns whether the state changed.
+    /// one, and a duplicated event changes nothing. On equal times DOWN wins (as in `health`),
+    /// whichever order the two arrive in. Returns whether the state changed.
     pub fn record_signal(&mut self, signal: Signal) -> bool {
         match self
             .signals
             .iter_mut()
             .find(|s| s.vpn == signal.vpn && s.tunnel == signal.tunnel)
         {
-            Some(existing) if existing.at >= signal.at => false,
+            // Equal times: only a DOWN replaces an UP, so an OK and an ALARM of the same instant
+            // end as DOWN in either delivery order (before, the first to arrive was kept).
+            Some(existing)
+                if existing.at > signal.at
+                    || (existing.at == signal.at
+                        && !(existing.status == TunnelStatus::Up
+                            && signal.status == TunnelStatus::Down)) =>
+            {
+                false
+            }
             Some(existing) => {
                 *existing = signal;
                 true

@@ -40,20 +40,26 @@ pub enum OperatorAction {
     },
     /// Move a group back to its primary now, without waiting for hold-down (the primary must be
     /// healthy).
-    Failback { group: GroupName },
+    Failback {
+        group: GroupName,
+    },
     Pin {
         group: GroupName,
         vpn: VpnId,
         #[serde(default)]
         force: bool,
     },
-    Unpin { group: GroupName },
+    Unpin {
+        group: GroupName,
+    },
 }
 
 impl OperatorAction {
     pub fn group(&self) -> Option<&GroupName> {
         match self {
-            OperatorAction::Reconcile { group } | OperatorAction::Status { group } => group.as_ref(),
+            OperatorAction::Reconcile { group } | OperatorAction::Status { group } => {
+                group.as_ref()
+            }
             OperatorAction::Failover { group, .. }
             | OperatorAction::Failback { group }
             | OperatorAction::Pin { group, .. }
@@ -106,7 +112,9 @@ impl Trigger {
                     .map(|s| s.to_string())
                     .unwrap_or_else(|| "evaluate".into());
                 match &signal.tunnel {
-                    Some(t) => format!("{:?} {} tunnel {} {}", signal.source, signal.vpn, t, status),
+                    Some(t) => {
+                        format!("{:?} {} tunnel {} {}", signal.source, signal.vpn, t, status)
+                    }
                     None => format!("{:?} {} {}", signal.source, signal.vpn, status),
                 }
             }
@@ -114,7 +122,10 @@ impl Trigger {
             Trigger::Notice { vpn, reason } => format!("notice for {vpn}: {reason}"),
             Trigger::All { .. } => "scheduled sweep".into(),
             Trigger::Operator { action, dry_run } => {
-                format!("operator {action:?}{}", if *dry_run { " (dry run)" } else { "" })
+                format!(
+                    "operator {action:?}{}",
+                    if *dry_run { " (dry run)" } else { "" }
+                )
             }
             Trigger::Ignore { reason } => format!("ignored: {reason}"),
         }

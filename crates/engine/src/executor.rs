@@ -165,7 +165,12 @@ impl Executor {
     }
 
     fn count(&self, op: &'static str, f: impl FnOnce(&mut CallStats)) {
-        f(self.stats.lock().expect("stats lock").entry(op).or_default());
+        f(self
+            .stats
+            .lock()
+            .expect("stats lock")
+            .entry(op)
+            .or_default());
     }
 
     /// Run `f` paced to `op`'s bucket, retrying throttling and server errors. Returns the result

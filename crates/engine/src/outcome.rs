@@ -104,7 +104,10 @@ pub enum EngineError {
     #[error("{vpn} is not attached to a transit gateway")]
     NotOnTgw { vpn: VpnId },
     #[error("unknown group {group}; known groups: {}", if known.is_empty() { "none (tag VPNs <group>=primary|backup)".to_string() } else { known.join(", ") })]
-    UnknownGroup { group: GroupName, known: Vec<String> },
+    UnknownGroup {
+        group: GroupName,
+        known: Vec<String>,
+    },
     #[error("group {group} is invalid and left alone: {reason}")]
     InvalidGroup { group: GroupName, reason: String },
     #[error("another run holds the lease on {tgw}; will be retried")]
@@ -119,7 +122,9 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Notify(#[from] NotifyError),
-    #[error("{failed} of {planned} moves failed; the ledger is consistent and the next run will retry")]
+    #[error(
+        "{failed} of {planned} moves failed; the ledger is consistent and the next run will retry"
+    )]
     Incomplete {
         failed: usize,
         planned: usize,

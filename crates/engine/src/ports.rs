@@ -35,7 +35,10 @@ pub enum NetError {
 
 impl NetError {
     pub fn is_retryable(&self) -> bool {
-        matches!(self, NetError::Throttled { .. } | NetError::Unavailable { .. })
+        matches!(
+            self,
+            NetError::Throttled { .. } | NetError::Unavailable { .. }
+        )
     }
     pub fn is_throttle(&self) -> bool {
         matches!(self, NetError::Throttled { .. })
@@ -95,7 +98,10 @@ pub enum StoreError {
 
 impl StoreError {
     pub fn is_retryable(&self) -> bool {
-        matches!(self, StoreError::Conflict { .. } | StoreError::Unavailable(_))
+        matches!(
+            self,
+            StoreError::Conflict { .. } | StoreError::Unavailable(_)
+        )
     }
 }
 
@@ -161,7 +167,10 @@ pub struct SystemClock;
 
 #[async_trait]
 impl Clock for SystemClock {
-    #[allow(clippy::disallowed_methods, reason = "the one place that reads the real clock")]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the one place that reads the real clock"
+    )]
     fn now(&self) -> Timestamp {
         chrono::Utc::now()
     }

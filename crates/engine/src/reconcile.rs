@@ -6,6 +6,7 @@
 //! 3. moves are applied (paced, retried);
 //! 4. the ledger is settled: routes now home leave it, failed moves are put back as observed;
 //! 5. notifications; 6. the lease is released.
+//!
 //! A crash between 2 and 4 leaves intents for routes that may not have moved: harmless, the
 //! next pass reads the routes and the ledger only says who owns them.
 
@@ -183,7 +184,11 @@ impl Engine {
             }
             Err(EngineError::UnknownGroup {
                 group: name.clone(),
-                known: discovery.groups.iter().map(|g| g.name.to_string()).collect(),
+                known: discovery
+                    .groups
+                    .iter()
+                    .map(|g| g.name.to_string())
+                    .collect(),
             })
         };
 
@@ -393,9 +398,8 @@ impl Engine {
 
         // 5. Notify: moves only if some happened; down/recovered always.
         let any_done = results.iter().any(|r| r.status == MoveStatus::Done);
-        out.events.retain(|e| {
-            matches!(e.kind, EventKind::Down | EventKind::Recovered) || any_done
-        });
+        out.events
+            .retain(|e| matches!(e.kind, EventKind::Down | EventKind::Recovered) || any_done);
         for e in &out.events {
             if let Err(err) = self.ports.notifier.notify(e, self.ports.clock.now()).await {
                 tracing::warn!(group = %e.group, error = %err, "notification failed");
@@ -577,11 +581,12 @@ fn settle(
             Some(at) if at == &m.home => removals.push(m.key.clone()),
             Some(at) => {
                 if let Some(e) = ledger.get(&m.key)
-                    && &e.current != at {
-                        let mut e = (*e).clone();
-                        e.current = at.clone();
-                        upserts.push(e);
-                    }
+                    && &e.current != at
+                {
+                    let mut e = (*e).clone();
+                    e.current = at.clone();
+                    upserts.push(e);
+                }
             }
             // A vanished route, or a failed move of a blackhole route (no attachment): a
             // vanished one leaves, a blackhole one stays owned so the next run finds it.
