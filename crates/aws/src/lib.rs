@@ -1,1 +1,22 @@
-//! placeholder
+//! The tgw-ha ports over the AWS SDK for Rust. For now: EC2, as [`Ec2Network`], the engine's
+//! [`Network`](tgw_ha_engine::ports::Network) port.
+//!
+//! Contract: every read returns all pages — SearchTransitGatewayRoutes included, whether EC2
+//! pages it with `NextToken` or only says `AdditionalRoutesAvailable` (then the search is
+//! narrowed by address range until complete); nothing is silently truncated. Routes are found
+//! by attachment id and by `state=blackhole`, never filtered on `state=active`. Writes move one
+//! route or one prefix-list reference per call, with no SDK retries: the engine's executor
+//! paces and retries them. SDK errors become [`NetError`](tgw_ha_engine::ports::NetError)s:
+//! throttling and 5xx are retryable, a vanished route is `RouteNotFound`, missing permissions
+//! name the IAM action.
+//!
+//! Configuration ([`config`]) is the usual AWS chain plus the CLI's region, profile, endpoint
+//! and role overrides. No SDK type crosses this crate's port: the engine never sees one.
+
+pub mod config;
+mod errors;
+mod network;
+mod search;
+
+pub use config::{AwsOptions, ec2_client, load_sdk_config, load_sdk_config_with};
+pub use network::Ec2Network;
