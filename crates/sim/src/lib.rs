@@ -1,1 +1,47 @@
-//! placeholder
+//! An in-memory Transit Gateway world that implements tgw-ha's ports, with a virtual clock and
+//! fault injection.
+//!
+//! Contract: the sim behaves like the EC2 and state-store APIs the engine depends on, as far as
+//! `AWS-FACTS.md` documents them — one static route per destination per table, replace of a
+//! missing route fails, a route only points at an attachment of its table's TGW, a prefix-list
+//! reference moves as one — and where AWS does not document a behaviour (what a route to a dead
+//! VPN shows), the sim can play every outcome ([`resources::DeadRoutes`]). It never reads the
+//! real clock unless the world has no virtual time, never sleeps for real on a virtual clock,
+//! and is deterministic for a given world, fault seed and call sequence. Faults are decided
+//! before the world is touched: a refused call changes nothing.
+//!
+//! - [`world`]: the [`World`] and its rules; [`validate`]: checks of a whole world;
+//!   [`scenario`]: its JSON/TOML file;
+//!   [`resources`]: the sim's own resource records.
+//! - [`network`]: [`SimNetwork`], the `Network` port; [`store`]: state store, lease, notifier.
+//! - [`faults`]: throttling, failures, latency, crash; [`clock`]: [`VirtualClock`].
+//! - [`demo_world`](mod@demo_world): the built-in world; [`random_world`](mod@random_world):
+//!   worlds for property tests.
+//! - [`sim`]: [`Sim`], everything wired together.
+
+pub mod clock;
+pub mod demo_world;
+pub mod faults;
+pub mod network;
+pub mod random_world;
+pub mod resources;
+pub mod scenario;
+pub mod sim;
+pub mod store;
+pub mod validate;
+pub mod world;
+
+pub use clock::VirtualClock;
+pub use demo_world::demo_world;
+pub use faults::{FailKind, FailRule, FaultHandle, Faults};
+pub use network::{CallStats, SimNetwork};
+pub use random_world::{RandomWorldParams, random_world};
+pub use resources::{
+    DeadRoutes, LeaseRecord, ResourceType, SimAttachment, SimPrefixListReference, SimRoute,
+    SimRouteTable,
+};
+pub use scenario::{Format, ScenarioError};
+pub use sim::Sim;
+pub use store::{MemoryLease, MemoryStore, RecordingNotifier};
+pub use validate::{InvalidWorld, Problem};
+pub use world::{SharedWorld, World, WorldError};

@@ -1,0 +1,78 @@
+//! [`Sim`]: a world and every port over it, wired together, for tests and the demo.
+//!
+//! Contract: one [`FaultHandle`] is shared by the network, the store and the lease (armed from
+//! the world's `faults` key); the clock is the world's own virtual clock, or the real one when
+//! the world has no `now`. [`Sim::ports`] hands the engine its [`Ports`].
+
+use crate::clock::VirtualClock;
+use crate::faults::FaultHandle;
+use crate::network::SimNetwork;
+use crate::store::{MemoryLease, MemoryStore, RecordingNotifier};
+use crate::world::{SharedWorld, World, lock};
+use std::sync::{Arc, Mutex};
+use tgw_ha_engine::ports::{Clock, Ports, SystemClock};
+
+#[derive(Clone)]
+pub struct Sim {
+    pub world: SharedWorld,
+    pub network: Arc<SimNetwork>,
+    pub store: Arc<MemoryStore>,
+    pub lease: Arc<MemoryLease>,
+    pub notifier: RecordingNotifier,
+    pub faults: FaultHandle,
+    /// The clock the ports use.
+    pub clock: Arc<dyn Clock>,
+    /// The same clock when it is virtual (the world has a `now`): advance it here.
+    pub virtual_clock: Option<VirtualClock>,
+}
+
+impl Sim {
+    pub fn new(world: World) -> Sim {
+        let virtual_clock = world.virtual_clock();
+        let faults = FaultHandle::new(world.faults.clone().unwrap_or_default());
+        let world: SharedWorld = Arc::new(Mutex::new(world));
+        let clock: Arc<dyn Clock> = match &virtual_clock {
+            Some(c) => Arc::new(c.clone()),
+            None => Arc::new(SystemClock),
+        };
+        Sim {
+            network: Arc::new(
+                SimNetwork::new(world.clone())
+                    .with_faults(faults.clone())
+                    .with_clock(clock.clone()),
+            ),
+            store: Arc::new(MemoryStore::new(world.clone()).with_faults(faults.clone())),
+            lease: Arc::new(MemoryLease::new(world.clone()).with_faults(faults.clone())),
+            notifier: RecordingNotifier::new(),
+            faults,
+            clock,
+            virtual_clock,
+            world,
+        }
+    }
+
+    pub fn ports(&self) -> Ports {
+        Ports {
+            network: self.network.clone(),
+            store: self.store.clone(),
+            lease: self.lease.clone(),
+            notifier: Arc::new(self.notifier.clone()),
+            clock: self.clock.clone(),
+        }
+    }
+
+    /// Lock the world (poison-tolerant). Do not hold the guard across an await.
+    pub fn world(&self) -> std::sync::MutexGuard<'_, World> {
+        lock(&self.world)
+    }
+
+    /// A copy of the world as it is now (with its own time cell), e.g. to save it.
+    pub fn snapshot(&self) -> World {
+        self.world().clone()
+    }
+
+    /// The current time on the sim's clock.
+    pub fn now(&self) -> tgw_ha_core::Timestamp {
+        self.clock.now()
+    }
+}
