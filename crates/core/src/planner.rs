@@ -212,6 +212,8 @@ pub struct Plan {
     pub ledger_drops: Vec<Drop>,
     /// New state of the groups whose state changes (pin, damping clock, down flag).
     pub group_states: BTreeMap<GroupName, GroupState>,
+    /// New census of home routes for the groups whose census changes.
+    pub home_routes: BTreeMap<GroupName, Vec<RouteKey>>,
     pub groups: Vec<GroupReport>,
     pub invalid: Vec<InvalidGroup>,
     pub events: Vec<GroupEvent>,
@@ -224,6 +226,7 @@ impl Plan {
             && self.ledger_intents.is_empty()
             && self.ledger_drops.is_empty()
             && self.group_states.is_empty()
+            && self.home_routes.is_empty()
     }
 }
 
@@ -274,6 +277,19 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
             .get(&group.name)
             .map(Vec::as_slice)
             .unwrap_or(&[]);
+        // The census: every route of this group, wherever it points, so that a route that
+        // loses its attachment when the primary dies is still known to be ours. Moves do not
+        // change it; routes appearing or vanishing do.
+        let census: Vec<RouteKey> = routes
+            .iter()
+            .map(|r| r.key.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let old = input.state.home_routes.get(&group.name);
+        if old.map(Vec::as_slice).unwrap_or(&[]) != census.as_slice() {
+            plan.home_routes.insert(group.name.clone(), census);
+        }
         plan_group(input, group, routes, &mut plan)?;
     }
     Ok(plan)
@@ -305,6 +321,20 @@ fn collect_group_routes(
     let by_name: BTreeMap<&GroupName, &Group> = groups.iter().map(|g| (&g.name, *g)).collect();
     let home_of: BTreeMap<&AttachmentId, &Group> =
         groups.iter().map(|g| (&g.home().attachment, *g)).collect();
+    let census: BTreeMap<&RouteKey, &GroupName> = input
+        .state
+        .home_routes
+        .iter()
+        .flat_map(|(g, keys)| keys.iter().map(move |k| (k, g)))
+        .collect();
+    let home_is_down = |g: &Group| {
+        input
+            .observation
+            .vpns
+            .iter()
+            .find(|v| v.id == g.home().vpn)
+            .is_none_or(|v| !assess(v, &input.state.signals, input.policy, input.now).healthy)
+    };
     let mut out: BTreeMap<GroupName, Vec<GroupRoute>> = BTreeMap::new();
     let mut drops = Vec::new();
     let mut seen: BTreeSet<RouteKey> = BTreeSet::new();
@@ -341,13 +371,23 @@ fn collect_group_routes(
                     }),
                 },
             }
-        } else if let Some(a) = &r.attachment
-            && let Some(group) = home_of.get(a)
+        } else if let Some(a) = &r.attachment {
+            if let Some(group) = home_of.get(a) {
+                out.entry(group.name.clone()).or_default().push(GroupRoute {
+                    key,
+                    current: Some(0),
+                });
+            }
+        } else if let Some(group) = census.get(&key).and_then(|g| by_name.get(g))
+            && home_is_down(group)
         {
-            out.entry(group.name.clone()).or_default().push(GroupRoute {
-                key,
-                current: Some(0),
-            });
+            // A route last seen on this group's primary that now lists no attachment while the
+            // primary is down: EC2 may show dead routes so (undocumented). Without the census
+            // the first failover would leave it behind. With the primary healthy, a blackhole
+            // is someone's deliberate change and is left alone.
+            out.entry(group.name.clone())
+                .or_default()
+                .push(GroupRoute { key, current: None });
         }
     }
     for entry in &input.state.ledger {

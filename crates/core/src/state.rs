@@ -74,6 +74,10 @@ pub struct TgwState {
     pub ledger: Vec<LedgerEntry>,
     pub groups: BTreeMap<GroupName, GroupState>,
     pub signals: Vec<Signal>,
+    /// Per group, the routes last seen on its primary: how a route that loses its attachment
+    /// when the primary dies (a blackhole listing no attachment) is still known to be the
+    /// group's. Refreshed on every pass that writes.
+    pub home_routes: BTreeMap<GroupName, Vec<RouteKey>>,
 }
 
 impl TgwState {

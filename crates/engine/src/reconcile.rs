@@ -384,6 +384,9 @@ impl Engine {
         for (g, s) in &plan.group_states {
             state.groups.insert(g.clone(), s.clone());
         }
+        for (g, keys) in &plan.home_routes {
+            state.home_routes.insert(g.clone(), keys.clone());
+        }
         version = store.save(tgw, version, &state).await?;
 
         // 3. Moves.

@@ -258,5 +258,8 @@ impl World {
         for (g, s) in &plan.group_states {
             self.state.groups.insert(g.clone(), s.clone());
         }
+        for (g, keys) in &plan.home_routes {
+            self.state.home_routes.insert(g.clone(), keys.clone());
+        }
     }
 }
