@@ -81,6 +81,33 @@ pub fn ec2_client(config: &SdkConfig) -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::from_conf(conf)
 }
 
+/// A DynamoDB client for [`crate::DynamoStore`] and [`crate::create_table`]: the chain's retry
+/// policy (standard: 3 attempts, jittered backoff, throttling included) and the same per-attempt
+/// timeouts as EC2. SDK retries are safe here: every write is conditional and idempotent for the
+/// writer that made it (a retried head put that had landed is recognised by its write token).
+pub fn dynamodb_client(config: &SdkConfig) -> aws_sdk_dynamodb::Client {
+    let conf = aws_sdk_dynamodb::config::Builder::from(config)
+        .timeout_config(timeouts())
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(conf)
+}
+
+/// An SNS client for [`crate::SnsNotifier`], with the chain's retries and the same timeouts.
+/// A retried Publish may deliver a message twice; one lost is worse.
+pub fn sns_client(config: &SdkConfig) -> aws_sdk_sns::Client {
+    let conf = aws_sdk_sns::config::Builder::from(config)
+        .timeout_config(timeouts())
+        .build();
+    aws_sdk_sns::Client::from_conf(conf)
+}
+
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .build()
+}
+
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
 

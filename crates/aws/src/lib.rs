@@ -1,5 +1,8 @@
-//! The tgw-ha ports over the AWS SDK for Rust. For now: EC2, as [`Ec2Network`], the engine's
-//! [`Network`](tgw_ha_engine::ports::Network) port.
+//! The tgw-ha ports over the AWS SDK for Rust: EC2 as [`Ec2Network`], the engine's
+//! [`Network`](tgw_ha_engine::ports::Network) port; DynamoDB as [`DynamoStore`], its
+//! [`StateStore`](tgw_ha_engine::ports::StateStore) and [`Lease`](tgw_ha_engine::ports::Lease)
+//! (layout in `docs/state.md`); SNS as [`SnsNotifier`], its
+//! [`Notifier`](tgw_ha_engine::ports::Notifier).
 //!
 //! Contract: every read returns all pages — SearchTransitGatewayRoutes included, whether EC2
 //! pages it with `NextToken` or only says `AdditionalRoutesAvailable` (then the search is
@@ -14,9 +17,15 @@
 //! and role overrides. No SDK type crosses this crate's port: the engine never sees one.
 
 pub mod config;
+pub mod dynamodb;
 mod errors;
 mod network;
 mod search;
+pub mod sns;
 
-pub use config::{AwsOptions, ec2_client, load_sdk_config, load_sdk_config_with};
+pub use config::{
+    AwsOptions, dynamodb_client, ec2_client, load_sdk_config, load_sdk_config_with, sns_client,
+};
+pub use dynamodb::{DynamoStore, TableCreation, create_table};
 pub use network::Ec2Network;
+pub use sns::{SnsNotifier, render};

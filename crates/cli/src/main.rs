@@ -1,1 +1,206 @@
-fn main() {}
+//! `tgw-ha`: the operator's command line. Thin by design: parse flags, build the ports for the
+//! chosen backend (a world file for the sim; EC2 with the `aws` feature), hand a trigger to the
+//! engine, print the outcome. All decisions are the engine's and the core's.
+
+mod backend;
+mod config;
+mod demo;
+mod render;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use tgw_ha_core::ids::{GroupName, VpnId};
+use tgw_ha_core::trigger::{OperatorAction, Trigger};
+use tgw_ha_engine::{EngineError, Outcome};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "tgw-ha", version, about = "High availability for static Site-to-Site VPNs on AWS Transit Gateway")]
+struct Cli {
+    /// `table` for people, `json` for scripts.
+    #[arg(long, short, global = true, value_enum, default_value_t = Output::Table)]
+    output: Output,
+    /// Run against a world file (the in-memory TGW simulator) instead of AWS. The file is saved
+    /// back after every write, so a sequence of commands behaves like a real account.
+    #[arg(long, global = true, env = "TGW_HA_WORLD")]
+    world: Option<PathBuf>,
+    #[command(flatten)]
+    policy: config::PolicyArgs,
+    /// Log level (error, warn, info, debug); logs go to stderr.
+    #[arg(long, global = true, env = "TGW_HA_LOG", default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Every group: members, tunnels, health, where its routes point, what would change.
+    Status {
+        #[arg(long)]
+        group: Option<GroupName>,
+    },
+    /// What a reconcile would move now (never writes).
+    Plan {
+        #[arg(long)]
+        group: Option<GroupName>,
+    },
+    /// Bring every group (or one) to its desired member: fail over, fail back, settle the ledger.
+    Reconcile {
+        #[arg(long)]
+        group: Option<GroupName>,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Move a group off its active member: to `--to`, or to the next healthy member.
+    Failover {
+        #[arg(long)]
+        group: GroupName,
+        #[arg(long)]
+        to: Option<VpnId>,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Move a group back to its primary now, without waiting for hold-down.
+    Failback {
+        #[arg(long)]
+        group: GroupName,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Fix a group to one member (maintenance); automation leaves it there until `unpin`.
+    Pin {
+        #[arg(long)]
+        group: GroupName,
+        #[arg(long)]
+        vpn: VpnId,
+        /// Pin even to a member that is not healthy.
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Give a pinned group back to automation.
+    Unpin {
+        #[arg(long)]
+        group: GroupName,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Handle an event (an EventBridge payload or the reference `{vpnId, downTS}`) as the
+    /// Lambda would.
+    Event {
+        /// The event JSON file (`-` for standard input).
+        file: PathBuf,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Tell a whole outage story on a built-in world, no AWS needed.
+    Demo {
+        /// Pause between steps (seconds), for presenting.
+        #[arg(long, default_value_t = 0.0)]
+        pause: f64,
+    },
+    /// Work with world files (the simulator's scenario format, docs/scenario.md).
+    #[command(subcommand)]
+    World(backend::WorldCommand),
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&cli.log))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    let policy = cli.policy.policy()?;
+    let output = cli.output;
+    let op = |action: OperatorAction, dry_run: bool| Trigger::Operator { action, dry_run };
+    let trigger = match cli.command {
+        Command::Demo { pause } => return demo::run(output, pause).await,
+        Command::World(cmd) => return backend::world_command(cmd, cli.world.as_deref(), output),
+        Command::Status { group } => op(OperatorAction::Status { group }, true),
+        Command::Plan { group } => op(OperatorAction::Reconcile { group }, true),
+        Command::Reconcile { group, dry_run } => op(OperatorAction::Reconcile { group }, dry_run),
+        Command::Failover { group, to, dry_run } => op(OperatorAction::Failover { group, to }, dry_run),
+        Command::Failback { group, dry_run } => op(OperatorAction::Failback { group }, dry_run),
+        Command::Pin {
+            group,
+            vpn,
+            force,
+            dry_run,
+        } => op(OperatorAction::Pin { group, vpn, force }, dry_run),
+        Command::Unpin { group, dry_run } => op(OperatorAction::Unpin { group }, dry_run),
+        Command::Event { file, dry_run } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read event file {}", file.display()))?
+            };
+            let t = tgw_ha_core::events::parse_event(&text)?;
+            if dry_run {
+                anyhow::bail!("--dry-run for events: use `tgw-ha plan` to see what a reconcile would do");
+            }
+            t
+        }
+    };
+    let world = cli.world.as_deref().ok_or_else(|| {
+        anyhow::anyhow!(
+            "no backend: give --world FILE to run on a simulated world (start from `tgw-ha world example > world.json`){}",
+            if cfg!(feature = "aws") { "" } else { "; AWS support is in the build with `--features aws`" }
+        )
+    })?;
+    let backend = backend::WorldBackend::open(world, policy)?;
+    let result = backend.engine().handle(&trigger).await;
+    let writes = !matches!(&trigger, Trigger::Operator { dry_run: true, .. });
+    if writes {
+        backend.save()?;
+    }
+    print_result(output, &result)
+}
+
+/// Print an engine result; the exit code says whether it fully succeeded.
+pub fn print_result(
+    output: Output,
+    result: &Result<Outcome, EngineError>,
+) -> anyhow::Result<std::process::ExitCode> {
+    match result {
+        Ok(o) => {
+            match output {
+                Output::Json => println!("{}", serde_json::to_string_pretty(o)?),
+                Output::Table => print!("{}", render::outcome(o)),
+            }
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            if let Some(o) = e.outcome() {
+                match output {
+                    Output::Json => println!("{}", serde_json::to_string_pretty(o)?),
+                    Output::Table => print!("{}", render::outcome(o)),
+                }
+            }
+            eprintln!(
+                "error: {e}{}",
+                if e.is_retryable() { " (retryable)" } else { "" }
+            );
+            Ok(std::process::ExitCode::FAILURE)
+        }
+    }
+}

@@ -1,0 +1,942 @@
+//! The engine's [`StateStore`] and [`Lease`] over one DynamoDB table ([`DynamoStore`]), and
+//! [`create_table`] for `tgw-ha table create`. The layout is documented in `docs/state.md`.
+//!
+//! Contract:
+//! - Everything of one TGW lives under one partition key, `tgw#<tgw id>`.
+//! - The state is stored copy-on-write: the JSON of a version is written as chunk items (at most
+//!   [`CHUNK_BYTES`] each, since an item is at most 400 KB and a state with 10 000 ledger entries
+//!   is about 2 MB), *then* the `head` item is switched to them with a conditional put. A reader
+//!   never sees a half-written state, and a failed or losing writer leaves the stored state as
+//!   it was. Chunk keys carry a random write token, so two writers racing for the same version
+//!   never overwrite each other's chunks.
+//! - Superseded chunks are deleted right after the head moves (best effort; a sweep on each save
+//!   removes any that a crash left behind). A reader that loaded the old head just before can
+//!   then find its chunks gone: `load` notices the missing chunks and reads the new head.
+//! - The lease is one conditional item per TGW; the conditions compare the `expires_at` stored
+//!   with the `now` given by the caller, never with a clock of this process. DynamoDB's own TTL
+//!   deletion of expired leases is only housekeeping: it is late by hours, and nothing relies on it.
+//! - SDK errors become [`StoreError`]s: throttling, 5xx and lost connections are `Unavailable`
+//!   (retryable), a missing table says how to create it.
+
+use crate::errors::{Failure, failure_of};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, DeleteRequest, KeySchemaElement, KeyType,
+    PutRequest, ReturnValue, ScalarAttributeType, TableStatus, TimeToLiveSpecification,
+    TimeToLiveStatus, WriteRequest,
+};
+use std::collections::HashMap;
+use std::time::Duration;
+use tgw_ha_core::Timestamp;
+use tgw_ha_core::ids::TgwId;
+use tgw_ha_core::state::TgwState;
+use tgw_ha_engine::ports::{Lease, StateStore, StoreError, Versioned};
+
+/// The environment variable naming the table (the Lambda's and the CLI's `--table`).
+pub const TABLE_ENV: &str = "TGW_HA_TABLE";
+/// The table's name when [`TABLE_ENV`] is not set.
+pub const DEFAULT_TABLE: &str = "tgw-ha";
+
+/// Bytes of state JSON per chunk item: well under DynamoDB's 400 KB item limit, keys included.
+pub const CHUNK_BYTES: usize = 300 * 1024;
+
+/// The attribute DynamoDB's TTL is enabled on (epoch seconds).
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+
+const PK: &str = "pk";
+const SK: &str = "sk";
+const HEAD: &str = "head";
+const LEASE: &str = "lease";
+/// BatchWriteItem takes at most 25 requests.
+const BATCH: usize = 25;
+/// Rounds of BatchWriteItem for the items DynamoDB left unprocessed (throttled) before giving up.
+const BATCH_ROUNDS: u32 = 8;
+/// Reads of a head whose chunks vanished under the reader (a newer version replaced them).
+const LOAD_ATTEMPTS: u32 = 4;
+
+/// The state of every TGW and their leases, in one table.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    /// A store over `table`, which must exist ([`create_table`]). Sends no request.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn err<E>(&self, op: &str, err: SdkError<E, HttpResponse>) -> StoreError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        classify(op, &self.table, failure_of(&err))
+    }
+
+    async fn get_head(&self, tgw: &TgwId) -> Result<Option<Head>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(partition(tgw)))
+            .key(SK, s(HEAD))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.err("GetItem", e))?;
+        out.item()
+            .map(|item| Head::parse(item).map_err(|e| corrupt(tgw, &e)))
+            .transpose()
+    }
+
+    /// The chunks under `prefix`, in order (the 4-digit index sorts them).
+    async fn read_chunks(&self, tgw: &TgwId, prefix: &str) -> Result<Vec<Chunk>, StoreError> {
+        let mut chunks = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":pk", s(partition(tgw)))
+                .expression_attribute_values(":prefix", s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.err("Query", e))?;
+            for item in out.items() {
+                let sk = string(item, SK).map_err(|e| corrupt(tgw, &e))?;
+                let data = string(item, "data").map_err(|e| corrupt(tgw, &e))?;
+                chunks.push(Chunk {
+                    sk: sk.to_owned(),
+                    data: data.to_owned(),
+                });
+            }
+            match out.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => return Ok(chunks),
+            }
+        }
+    }
+
+    /// BatchWriteItem in batches of 25, resending what DynamoDB leaves unprocessed (it does so
+    /// when throttled) with a growing pause.
+    async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
+        for batch in requests.chunks(BATCH) {
+            let mut pending = batch.to_vec();
+            let mut round = 0;
+            while !pending.is_empty() {
+                if round == BATCH_ROUNDS {
+                    return Err(StoreError::Unavailable(format!(
+                        "BatchWriteItem on table {}: {} items still unprocessed after {round} \
+                         rounds (throttled)",
+                        self.table,
+                        pending.len()
+                    )));
+                }
+                if round > 0 {
+                    tokio::time::sleep(Duration::from_millis(50 << round.min(5))).await;
+                }
+                round += 1;
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(|e| self.err("BatchWriteItem", e))?;
+                pending = out
+                    .unprocessed_items()
+                    .and_then(|m| m.get(&self.table))
+                    .cloned()
+                    .unwrap_or_default();
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete_keys(&self, tgw: &TgwId, sks: Vec<String>) -> Result<(), StoreError> {
+        let requests = sks
+            .into_iter()
+            .map(|sk| {
+                DeleteRequest::builder()
+                    .key(PK, s(partition(tgw)))
+                    .key(SK, s(sk))
+                    .build()
+                    .map(|d| WriteRequest::builder().delete_request(d).build())
+                    .map_err(|e| StoreError::Other(format!("building a delete request: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch_write(requests).await
+    }
+
+    /// Delete chunks no head can point at any more; failures are logged, never returned (the
+    /// state itself is saved by then).
+    async fn delete_chunks_best_effort(&self, tgw: &TgwId, sks: Vec<String>, why: &str) {
+        if sks.is_empty() {
+            return;
+        }
+        let n = sks.len();
+        if let Err(e) = self.delete_keys(tgw, sks).await {
+            tracing::warn!(tgw = %tgw, chunks = n, error = %e, "could not delete {why} state chunks: a later save sweeps them");
+        }
+    }
+
+    /// Delete every chunk of a version older than `current`: what a crashed writer or a failed
+    /// cleanup left. Normally finds nothing (one cheap query).
+    async fn sweep(&self, tgw: &TgwId, current: u64) {
+        let mut stale = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let out = match self
+                .client
+                .query()
+                .table_name(&self.table)
+                // `state#<v>` sorts before every chunk of version v (they extend it).
+                .key_condition_expression("#pk = :pk AND #sk BETWEEN :lo AND :hi")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":pk", s(partition(tgw)))
+                .expression_attribute_values(":lo", s("state#"))
+                .expression_attribute_values(":hi", s(format!("state#{current:020}")))
+                .projection_expression("#sk")
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+            {
+                Ok(out) => out,
+                Err(e) => {
+                    let e = self.err("Query", e);
+                    tracing::warn!(tgw = %tgw, error = %e, "could not sweep old state chunks");
+                    return;
+                }
+            };
+            stale.extend(
+                out.items()
+                    .iter()
+                    .filter_map(|i| string(i, SK).ok().map(str::to_owned)),
+            );
+            match out.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => break,
+            }
+        }
+        self.delete_chunks_best_effort(tgw, stale, "leftover").await;
+    }
+}
+
+#[async_trait]
+impl StateStore for DynamoStore {
+    async fn load(&self, tgw: &TgwId) -> Result<Versioned<TgwState>, StoreError> {
+        let mut last = None;
+        for _ in 0..LOAD_ATTEMPTS {
+            let Some(head) = self.get_head(tgw).await? else {
+                return Ok(Versioned {
+                    value: TgwState::default(),
+                    version: 0,
+                });
+            };
+            let chunks = self.read_chunks(tgw, &head.prefix()).await?;
+            match assemble(&head, chunks) {
+                Ok(json) => {
+                    let value = serde_json::from_str(&json).map_err(|e| {
+                        StoreError::Other(format!(
+                            "state of {tgw} (version {}, table {}) is not readable: {e}",
+                            head.version, self.table
+                        ))
+                    })?;
+                    return Ok(Versioned {
+                        value,
+                        version: head.version,
+                    });
+                }
+                // A newer version replaced this one and its chunks were deleted: read again.
+                Err(missing) => last = Some((head.version, missing)),
+            }
+        }
+        let (version, missing) = last.unwrap_or_default();
+        Err(StoreError::Other(format!(
+            "state of {tgw} (version {version}, table {}) is incomplete: {missing}",
+            self.table
+        )))
+    }
+
+    async fn save(&self, tgw: &TgwId, expected: u64, state: &TgwState) -> Result<u64, StoreError> {
+        let json = serde_json::to_string(state)
+            .map_err(|e| StoreError::Other(format!("state of {tgw} cannot be serialized: {e}")))?;
+        let version = expected
+            .checked_add(1)
+            .ok_or_else(|| StoreError::Other(format!("state of {tgw}: version overflow")))?;
+        let parts = split_chunks(&json, CHUNK_BYTES);
+        let head = Head {
+            version,
+            chunks: parts.len() as u64,
+            token: write_token(),
+            bytes: json.len() as u64,
+        };
+        let mut puts = Vec::with_capacity(parts.len());
+        let mut written = Vec::with_capacity(parts.len());
+        for (i, part) in parts.iter().enumerate() {
+            let sk = head.chunk_sk(i);
+            let put = PutRequest::builder()
+                .item(PK, s(partition(tgw)))
+                .item(SK, s(&sk))
+                .item("data", s(*part))
+                .build()
+                .map_err(|e| StoreError::Other(format!("building a put request: {e}")))?;
+            puts.push(WriteRequest::builder().put_request(put).build());
+            written.push(sk);
+        }
+        if let Err(e) = self.batch_write(puts).await {
+            // No head points at these: they are garbage whatever happened.
+            self.delete_chunks_best_effort(tgw, written, "unused").await;
+            return Err(e);
+        }
+
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(head.item(tgw)))
+            // The previous head, to delete its chunks without reading it first.
+            .return_values(ReturnValue::AllOld);
+        let put = if expected == 0 {
+            put.condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PK)
+        } else {
+            put.condition_expression("#version = :expected")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":expected", n(expected))
+        };
+        match put.send().await {
+            Ok(out) => {
+                if let Some(old) = out.attributes().filter(|a| !a.is_empty()) {
+                    match Head::parse(old) {
+                        Ok(old) => {
+                            let sks = (0..old.chunks as usize).map(|i| old.chunk_sk(i)).collect();
+                            self.delete_chunks_best_effort(tgw, sks, "superseded").await;
+                        }
+                        Err(e) => {
+                            tracing::warn!(tgw = %tgw, error = %e, "previous head unreadable")
+                        }
+                    }
+                }
+                self.sweep(tgw, version).await;
+                Ok(version)
+            }
+            Err(e) => {
+                let err = self.err("PutItem", e);
+                if !is_condition_failed(&err) {
+                    // The head may or may not have been written (a timeout): keep the chunks,
+                    // which a later save sweeps if they are not the state.
+                    return Err(err);
+                }
+                // An SDK retry of a put that had landed fails its own condition: if the head is
+                // ours, the save succeeded. If the head cannot be read, the chunks may be the
+                // state: keep them (a later save sweeps them if not).
+                let current = self.get_head(tgw).await?;
+                if current.is_some_and(|c| c.token == head.token && c.version == version) {
+                    self.sweep(tgw, version).await;
+                    return Ok(version);
+                }
+                self.delete_chunks_best_effort(tgw, written, "losing").await;
+                Err(StoreError::Conflict {
+                    tgw: tgw.clone(),
+                    expected,
+                })
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Lease for DynamoStore {
+    async fn acquire(
+        &self,
+        tgw: &TgwId,
+        owner: &str,
+        ttl: Duration,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(PK, s(partition(tgw)))
+            .item(SK, s(LEASE))
+            .item("owner", s(owner))
+            .item(TTL_ATTRIBUTE, n(lease_expiry(now, ttl)))
+            .item("acquired_at", s(now.to_rfc3339()))
+            .condition_expression("attribute_not_exists(#pk) OR #expires_at < :now OR #owner = :me")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":now", n(now.timestamp()))
+            .expression_attribute_values(":me", s(owner))
+            .send()
+            .await;
+        self.lease_outcome("PutItem", result)
+    }
+
+    async fn renew(
+        &self,
+        tgw: &TgwId,
+        owner: &str,
+        ttl: Duration,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(partition(tgw)))
+            .key(SK, s(LEASE))
+            .update_expression("SET #expires_at = :expires_at")
+            .condition_expression("#owner = :me AND #expires_at >= :now")
+            .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":expires_at", n(lease_expiry(now, ttl)))
+            .expression_attribute_values(":now", n(now.timestamp()))
+            .expression_attribute_values(":me", s(owner))
+            .send()
+            .await;
+        self.lease_outcome("UpdateItem", result)
+    }
+
+    async fn release(&self, tgw: &TgwId, owner: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(partition(tgw)))
+            .key(SK, s(LEASE))
+            .condition_expression("#owner = :me")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":me", s(owner))
+            .send()
+            .await;
+        // Not held (expired and taken, or never had it): nothing to release.
+        self.lease_outcome("DeleteItem", result).map(|_| ())
+    }
+}
+
+impl DynamoStore {
+    /// A conditional lease write: success is `true`, a failed condition is `false`.
+    fn lease_outcome<T, E>(
+        &self,
+        op: &str,
+        result: Result<T, SdkError<E, HttpResponse>>,
+    ) -> Result<bool, StoreError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let err = self.err(op, e);
+                if is_condition_failed(&err) {
+                    Ok(false)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+}
+
+/// What [`create_table`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableCreation {
+    Created,
+    /// The table was there already (it is left as it is, TTL aside).
+    Existed,
+}
+
+/// Create the table (on-demand billing, key `pk`/`sk`, TTL on `expires_at`) unless it exists,
+/// and wait until it is usable. Idempotent: an existing table is `Existed`, and its TTL is
+/// enabled if it was not.
+pub async fn create_table(client: &Client, table: &str) -> Result<TableCreation, StoreError> {
+    let classify_err = |op: &str, f: Failure| classify(op, table, f);
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+    };
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+    };
+    let build = |e: aws_sdk_dynamodb::error::BuildError| {
+        StoreError::Other(format!("building CreateTable for {table}: {e}"))
+    };
+    let created = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key(PK, KeyType::Hash).map_err(build)?)
+        .key_schema(key(SK, KeyType::Range).map_err(build)?)
+        .attribute_definitions(attr(PK).map_err(build)?)
+        .attribute_definitions(attr(SK).map_err(build)?)
+        .send()
+        .await;
+    let outcome = match created {
+        Ok(_) => TableCreation::Created,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()) =>
+        {
+            TableCreation::Existed
+        }
+        Err(e) => return Err(classify_err("CreateTable", failure_of(&e))),
+    };
+
+    // TTL can only be set on an ACTIVE table (about 10 s after creation in AWS).
+    let mut active = false;
+    for attempt in 0..120u32 {
+        let out = client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| classify_err("DescribeTable", failure_of(&e)))?;
+        if out.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+            active = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(if attempt < 10 { 200 } else { 1000 })).await;
+    }
+    if !active {
+        return Err(StoreError::Unavailable(format!(
+            "table {table} did not become ACTIVE in time: run again to finish (it is idempotent)"
+        )));
+    }
+
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(|e| classify_err("DescribeTimeToLive", failure_of(&e)))?;
+    let status = ttl
+        .time_to_live_description()
+        .and_then(|d| d.time_to_live_status());
+    if !matches!(
+        status,
+        Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+    ) {
+        let spec = TimeToLiveSpecification::builder()
+            .attribute_name(TTL_ATTRIBUTE)
+            .enabled(true)
+            .build()
+            .map_err(build)?;
+        client
+            .update_time_to_live()
+            .table_name(table)
+            .time_to_live_specification(spec)
+            .send()
+            .await
+            .map_err(|e| classify_err("UpdateTimeToLive", failure_of(&e)))?;
+    }
+    Ok(outcome)
+}
+
+// ---- items ---------------------------------------------------------------------------------
+
+fn partition(tgw: &TgwId) -> String {
+    format!("tgw#{tgw}")
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl std::fmt::Display) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn string<'a>(item: &'a HashMap<String, AttributeValue>, name: &str) -> Result<&'a str, String> {
+    match item.get(name) {
+        Some(AttributeValue::S(v)) => Ok(v),
+        Some(_) => Err(format!("attribute {name} is not a string")),
+        None => Err(format!("attribute {name} is missing")),
+    }
+}
+
+fn number(item: &HashMap<String, AttributeValue>, name: &str) -> Result<u64, String> {
+    match item.get(name) {
+        Some(AttributeValue::N(v)) => v
+            .parse()
+            .map_err(|_| format!("attribute {name} is not a whole number: {v}")),
+        Some(_) => Err(format!("attribute {name} is not a number")),
+        None => Err(format!("attribute {name} is missing")),
+    }
+}
+
+fn corrupt(tgw: &TgwId, what: &str) -> StoreError {
+    StoreError::Other(format!("state of {tgw} is malformed: {what}"))
+}
+
+/// The `head` item: which version is current and where its chunks are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Head {
+    version: u64,
+    chunks: u64,
+    /// Random per write: keeps racing writers' chunks apart.
+    token: String,
+    bytes: u64,
+}
+
+impl Head {
+    fn parse(item: &HashMap<String, AttributeValue>) -> Result<Self, String> {
+        Ok(Self {
+            version: number(item, "version")?,
+            chunks: number(item, "chunks")?,
+            token: string(item, "token")?.to_owned(),
+            bytes: number(item, "bytes").unwrap_or(0),
+        })
+    }
+
+    fn item(&self, tgw: &TgwId) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            (PK.to_owned(), s(partition(tgw))),
+            (SK.to_owned(), s(HEAD)),
+            ("version".to_owned(), n(self.version)),
+            ("chunks".to_owned(), n(self.chunks)),
+            ("token".to_owned(), s(&self.token)),
+            ("bytes".to_owned(), n(self.bytes)),
+        ])
+    }
+
+    /// Every chunk key of this version starts so (and no other version's does).
+    fn prefix(&self) -> String {
+        format!("state#{:020}#{}#", self.version, self.token)
+    }
+
+    fn chunk_sk(&self, i: usize) -> String {
+        format!("{}{i:04}", self.prefix())
+    }
+}
+
+struct Chunk {
+    sk: String,
+    data: String,
+}
+
+/// The JSON of `head`, or what is missing.
+fn assemble(head: &Head, chunks: Vec<Chunk>) -> Result<String, String> {
+    if chunks.len() as u64 != head.chunks {
+        return Err(format!("{} of {} chunks found", chunks.len(), head.chunks));
+    }
+    let mut json = String::with_capacity(head.bytes as usize);
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        if chunk.sk != head.chunk_sk(i) {
+            return Err(format!("chunk {i} is missing (found {})", chunk.sk));
+        }
+        json.push_str(&chunk.data);
+    }
+    Ok(json)
+}
+
+/// Split `json` into pieces of at most `max` bytes, on character boundaries (each piece is a
+/// DynamoDB string, which must be valid UTF-8). Always at least one piece.
+fn split_chunks(json: &str, max: usize) -> Vec<&str> {
+    assert!(max >= 4, "a chunk must hold any one character");
+    let mut parts = Vec::new();
+    let mut rest = json;
+    while rest.len() > max {
+        let mut cut = max;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (part, tail) = rest.split_at(cut);
+        parts.push(part);
+        rest = tail;
+    }
+    parts.push(rest);
+    parts
+}
+
+/// 64 random bits, hex. From std's `RandomState`, which is seeded from the OS per thread: enough
+/// to tell apart writers of the same version, with no extra dependency.
+fn write_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_u32(std::process::id());
+    format!("{:016x}", h.finish())
+}
+
+/// Epoch seconds at which a lease taken at `now` for `ttl` expires, rounded up: a lease may
+/// last up to a second longer than asked, never shorter.
+fn lease_expiry(now: Timestamp, ttl: Duration) -> i64 {
+    let ttl = chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::MAX);
+    let end = now.checked_add_signed(ttl).unwrap_or(now);
+    end.timestamp() + i64::from(end.timestamp_subsec_nanos() > 0)
+}
+
+// ---- errors --------------------------------------------------------------------------------
+
+const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
+
+/// Codes that mean "too fast": retry later.
+const THROTTLING: &[&str] = &[
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "Throttling",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "LimitExceededException",
+];
+
+/// Server-side or transient conflicts: retry later.
+const TRANSIENT: &[&str] = &[
+    "InternalServerError",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "TransactionConflictException",
+    "ReplicatedWriteConflictException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+];
+
+const ACCESS: &[&str] = &[
+    "AccessDeniedException",
+    "AccessDenied",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "MissingAuthenticationTokenException",
+    "ExpiredTokenException",
+];
+
+/// Whether `err` is the failed condition of a conditional write (as [`classify`] renders it).
+fn is_condition_failed(err: &StoreError) -> bool {
+    matches!(err, StoreError::Other(m) if m.contains(CONDITION_FAILED))
+}
+
+/// The whole mapping, on plain data. A failed condition comes out as `Other` naming
+/// [`CONDITION_FAILED`]: callers turn it into `Conflict` or `false` before anyone sees it.
+fn classify(op: &str, table: &str, failure: Failure) -> StoreError {
+    let (status, code, message) = match failure {
+        Failure::NoAnswer { message } => {
+            return StoreError::Unavailable(format!("{op} on table {table}: {message}"));
+        }
+        Failure::NotSent { message } => {
+            return StoreError::Other(format!(
+                "{op} on table {table}: request not sent: {message}"
+            ));
+        }
+        Failure::Answer {
+            status,
+            code,
+            message,
+        } => (status, code, message),
+    };
+    // JSON protocols may send `com.amazonaws.dynamodb.v20120810#Code`.
+    let bare = code.as_deref().map(|c| c.rsplit('#').next().unwrap_or(c));
+    let is = |list: &[&str]| bare.is_some_and(|c| list.iter().any(|k| k.eq_ignore_ascii_case(c)));
+    if bare == Some(CONDITION_FAILED) {
+        return StoreError::Other(format!("{op} on table {table}: {CONDITION_FAILED}"));
+    }
+    if is(THROTTLING) || status == Some(429) {
+        return StoreError::Unavailable(format!(
+            "{op} on table {table}: throttled ({}): {message}",
+            bare.unwrap_or("429")
+        ));
+    }
+    if bare == Some("ResourceNotFoundException") {
+        return StoreError::Other(format!(
+            "table {table} does not exist: create it with `tgw-ha table create` or deploy the \
+             template ({op}: {message})"
+        ));
+    }
+    if is(ACCESS) {
+        return StoreError::Other(format!(
+            "{op} on table {table}: access denied: {message} (the role needs dynamodb:{op} on \
+             the table)"
+        ));
+    }
+    if is(TRANSIENT) || status.is_some_and(|s| s >= 500) {
+        return StoreError::Unavailable(format!("{op} on table {table}: {message}"));
+    }
+    let code = bare.map_or_else(
+        || status.map_or_else(|| "Unknown".to_owned(), |s| format!("HTTP{s}")),
+        str::to_owned,
+    );
+    StoreError::Other(format!("{op} on table {table}: {code}: {message}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn answer(status: u16, code: &str) -> Failure {
+        Failure::Answer {
+            status: Some(status),
+            code: Some(code.to_owned()),
+            message: "dynamodb says no".to_owned(),
+        }
+    }
+
+    #[test]
+    fn split_respects_size_and_characters() {
+        assert_eq!(split_chunks("", 10), vec![""]);
+        assert_eq!(split_chunks("abcdefghij", 10), vec!["abcdefghij"]);
+        assert_eq!(split_chunks("abcdefghijk", 10), vec!["abcdefghij", "k"]);
+        // "é" is two bytes: never cut in the middle.
+        let text = "aaaé".repeat(50);
+        let parts = split_chunks(&text, 8);
+        assert!(parts.iter().all(|p| p.len() <= 8 && !p.is_empty()));
+        assert_eq!(parts.concat(), text);
+        let big = "x".repeat(CHUNK_BYTES * 2 + 1);
+        assert_eq!(split_chunks(&big, CHUNK_BYTES).len(), 3);
+    }
+
+    #[test]
+    fn keys_sort_by_version_then_chunk() {
+        let head = Head {
+            version: 42,
+            chunks: 2,
+            token: "00ff".into(),
+            bytes: 10,
+        };
+        assert_eq!(head.chunk_sk(3), "state#00000000000000000042#00ff#0003");
+        assert!(head.chunk_sk(9) < head.chunk_sk(10));
+        let next = Head {
+            version: 43,
+            ..head.clone()
+        };
+        assert!(head.chunk_sk(9999) < next.chunk_sk(0));
+        // The sweep's upper bound excludes every chunk of the current version.
+        assert!(format!("state#{:020}", 43) < next.chunk_sk(0));
+        assert!(format!("state#{:020}", 43) > head.chunk_sk(9999));
+        // Head and lease sort before every chunk: the sweep's lower bound skips them.
+        assert!(HEAD < "state#" && LEASE < "state#");
+        let parsed = Head::parse(&head.item(&TgwId::new("tgw-1"))).expect("parse");
+        assert_eq!(parsed, head);
+    }
+
+    #[test]
+    fn assemble_detects_missing_chunks() {
+        let head = Head {
+            version: 1,
+            chunks: 2,
+            token: "t".into(),
+            bytes: 4,
+        };
+        let chunk = |i, d: &str| Chunk {
+            sk: head.chunk_sk(i),
+            data: d.into(),
+        };
+        assert_eq!(
+            assemble(&head, vec![chunk(0, "ab"), chunk(1, "cd")]),
+            Ok("abcd".into())
+        );
+        assert!(assemble(&head, vec![chunk(0, "ab")]).is_err());
+        assert!(assemble(&head, vec![chunk(1, "cd"), chunk(1, "cd")]).is_err());
+    }
+
+    #[test]
+    fn tokens_differ() {
+        let a: std::collections::BTreeSet<String> = (0..1000).map(|_| write_token()).collect();
+        assert_eq!(a.len(), 1000);
+        assert!(a.iter().all(|t| t.len() == 16));
+    }
+
+    #[test]
+    fn lease_expiry_rounds_up() {
+        let t = chrono::Utc.timestamp_opt(1_000, 0).unwrap();
+        assert_eq!(lease_expiry(t, Duration::from_secs(30)), 1_030);
+        assert_eq!(lease_expiry(t, Duration::from_millis(30_001)), 1_031);
+        let t = chrono::Utc.timestamp_opt(1_000, 500_000_000).unwrap();
+        assert_eq!(lease_expiry(t, Duration::from_secs(30)), 1_031);
+    }
+
+    #[test]
+    fn classify_table() {
+        let kind = |e: &StoreError| match e {
+            StoreError::Unavailable(_) => "unavailable",
+            StoreError::Other(m) if m.contains(CONDITION_FAILED) => "condition",
+            StoreError::Other(_) => "other",
+            StoreError::Conflict { .. } => "conflict",
+        };
+        let cases = [
+            (answer(400, "ConditionalCheckFailedException"), "condition"),
+            (
+                answer(
+                    400,
+                    "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+                ),
+                "condition",
+            ),
+            (
+                answer(400, "ProvisionedThroughputExceededException"),
+                "unavailable",
+            ),
+            (answer(400, "ThrottlingException"), "unavailable"),
+            (answer(400, "RequestLimitExceeded"), "unavailable"),
+            (answer(429, "Whatever"), "unavailable"),
+            (answer(500, "InternalServerError"), "unavailable"),
+            (answer(503, "ServiceUnavailable"), "unavailable"),
+            (answer(400, "TransactionConflictException"), "unavailable"),
+            (answer(400, "ResourceNotFoundException"), "other"),
+            (answer(400, "AccessDeniedException"), "other"),
+            (answer(400, "ValidationException"), "other"),
+            (
+                Failure::NoAnswer {
+                    message: "connection refused".into(),
+                },
+                "unavailable",
+            ),
+            (
+                Failure::NotSent {
+                    message: "no credentials".into(),
+                },
+                "other",
+            ),
+        ];
+        for (failure, want) in cases {
+            let got = classify("PutItem", "tgw-ha", failure.clone());
+            assert_eq!(kind(&got), want, "{failure:?} gave {got}");
+        }
+    }
+
+    #[test]
+    fn missing_table_says_how_to_create_it() {
+        let got = classify(
+            "GetItem",
+            "ledger",
+            answer(400, "ResourceNotFoundException"),
+        );
+        let text = got.to_string();
+        assert!(text.contains("table ledger does not exist"), "{text}");
+        assert!(text.contains("tgw-ha table create"), "{text}");
+        assert!(!got.is_retryable());
+    }
+
+    #[test]
+    fn access_denied_names_the_action() {
+        let got = classify("Query", "t", answer(400, "AccessDeniedException"));
+        assert!(got.to_string().contains("dynamodb:Query"), "{got}");
+    }
+}
