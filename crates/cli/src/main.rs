@@ -2,10 +2,14 @@
 //! chosen backend (a world file for the sim; EC2 with the `aws` feature), hand a trigger to the
 //! engine, print the outcome. All decisions are the engine's and the core's.
 
+#[cfg(feature = "aws")]
+mod aws_backend;
 mod backend;
 mod config;
 mod demo;
 mod render;
+#[cfg(feature = "aws")]
+mod state_file;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -32,6 +36,9 @@ struct Cli {
     world: Option<PathBuf>,
     #[command(flatten)]
     policy: config::PolicyArgs,
+    #[cfg(feature = "aws")]
+    #[command(flatten)]
+    aws: aws_backend::AwsArgs,
     /// Log level (error, warn, info, debug); logs go to stderr.
     #[arg(long, global = true, env = "TGW_HA_LOG", default_value = "warn")]
     log: String,
@@ -110,6 +117,17 @@ enum Command {
     /// Work with world files (the simulator's scenario format, docs/scenario.md).
     #[command(subcommand)]
     World(backend::WorldCommand),
+    /// The DynamoDB table that holds the ledger and lease.
+    #[cfg(feature = "aws")]
+    #[command(subcommand)]
+    Table(TableCommand),
+}
+
+#[cfg(feature = "aws")]
+#[derive(Debug, Subcommand)]
+enum TableCommand {
+    /// Create the table (on-demand, TTL on leases); a table that exists is left as it is.
+    Create,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -135,6 +153,11 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let trigger = match cli.command {
         Command::Demo { pause } => return demo::run(output, pause).await,
         Command::World(cmd) => return backend::world_command(cmd, cli.world.as_deref(), output),
+        #[cfg(feature = "aws")]
+        Command::Table(TableCommand::Create) => {
+            println!("{}", cli.aws.create_table().await?);
+            return Ok(std::process::ExitCode::SUCCESS);
+        }
         Command::Status { group } => op(OperatorAction::Status { group }, true),
         Command::Plan { group } => op(OperatorAction::Reconcile { group }, true),
         Command::Reconcile { group, dry_run } => op(OperatorAction::Reconcile { group }, dry_run),
@@ -161,19 +184,26 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             t
         }
     };
-    let world = cli.world.as_deref().ok_or_else(|| {
-        anyhow::anyhow!(
-            "no backend: give --world FILE to run on a simulated world (start from `tgw-ha world example > world.json`){}",
-            if cfg!(feature = "aws") { "" } else { "; AWS support is in the build with `--features aws`" }
-        )
-    })?;
-    let backend = backend::WorldBackend::open(world, policy)?;
-    let result = backend.engine().handle(&trigger).await;
-    let writes = !matches!(&trigger, Trigger::Operator { dry_run: true, .. });
-    if writes {
-        backend.save()?;
+    if let Some(world) = cli.world.as_deref() {
+        let backend = backend::WorldBackend::open(world, policy)?;
+        let result = backend.engine().handle(&trigger).await;
+        let writes = !matches!(&trigger, Trigger::Operator { dry_run: true, .. });
+        if writes {
+            backend.save()?;
+        }
+        return print_result(output, &result);
     }
-    print_result(output, &result)
+    #[cfg(feature = "aws")]
+    {
+        let engine = cli.aws.engine(policy).await?;
+        let result = engine.handle(&trigger).await;
+        print_result(output, &result)
+    }
+    #[cfg(not(feature = "aws"))]
+    anyhow::bail!(
+        "no backend: give --world FILE to run on a simulated world (start from `tgw-ha world \
+         example > world.json`); this build has no AWS support (build with `--features aws`)"
+    )
 }
 
 /// Print an engine result; the exit code says whether it fully succeeded.

@@ -10,9 +10,10 @@ use tgw_ha_engine::outcome::MoveStatus;
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
+    // No wrapping: rows are written to fit ~130 columns, and a wrapped member line is harder to
+    // read than a wide one.
     t.load_preset(UTF8_BORDERS_ONLY)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(140)
+        .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(header.iter().map(|h| Cell::new(h)));
     t
 }
@@ -123,7 +124,7 @@ pub fn moves_summary(moves: &[Move], results: Option<&[tgw_ha_engine::outcome::M
             .unwrap_or_else(|| "blackhole".into());
         by.entry((
             m.group.to_string(),
-            format!("{from} → {} ({})", m.to, m.to_vpn),
+            format!("{from} → {}\n(to {})", m.to, m.to_vpn),
             m.kind.as_str().to_string(),
             m.key.table.to_string(),
         ))
