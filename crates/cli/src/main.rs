@@ -2,27 +2,15 @@
 //! chosen backend (a world file for the sim; EC2 with the `aws` feature), hand a trigger to the
 //! engine, print the outcome. All decisions are the engine's and the core's.
 
+use tgw_ha::{Output, backend, config, demo, print_result};
 #[cfg(feature = "aws")]
-mod aws_backend;
-mod backend;
-mod config;
-mod demo;
-mod render;
-#[cfg(feature = "aws")]
-mod state_file;
+use tgw_ha::aws_backend;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use tgw_ha_core::ids::{GroupName, VpnId};
 use tgw_ha_core::trigger::{OperatorAction, Trigger};
-use tgw_ha_engine::{EngineError, Outcome};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Output {
-    Table,
-    Json,
-}
 
 #[derive(Debug, Parser)]
 #[command(name = "tgw-ha", version, about = "High availability for static Site-to-Site VPNs on AWS Transit Gateway")]
@@ -206,31 +194,3 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     )
 }
 
-/// Print an engine result; the exit code says whether it fully succeeded.
-pub fn print_result(
-    output: Output,
-    result: &Result<Outcome, EngineError>,
-) -> anyhow::Result<std::process::ExitCode> {
-    match result {
-        Ok(o) => {
-            match output {
-                Output::Json => println!("{}", serde_json::to_string_pretty(o)?),
-                Output::Table => print!("{}", render::outcome(o)),
-            }
-            Ok(std::process::ExitCode::SUCCESS)
-        }
-        Err(e) => {
-            if let Some(o) = e.outcome() {
-                match output {
-                    Output::Json => println!("{}", serde_json::to_string_pretty(o)?),
-                    Output::Table => print!("{}", render::outcome(o)),
-                }
-            }
-            eprintln!(
-                "error: {e}{}",
-                if e.is_retryable() { " (retryable)" } else { "" }
-            );
-            Ok(std::process::ExitCode::FAILURE)
-        }
-    }
-}

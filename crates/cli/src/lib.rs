@@ -1,0 +1,50 @@
+//! The tgw-ha binaries' shared code: backends (a simulated world, AWS), rendering, the demo,
+//! and (with the `aws` feature) the Lambda handler. Thin by design: build the ports, hand a
+//! trigger to the engine, show the outcome. Every decision is the engine's and the core's.
+
+#[cfg(feature = "aws")]
+pub mod aws_backend;
+pub mod backend;
+pub mod config;
+pub mod demo;
+pub mod render;
+#[cfg(feature = "aws")]
+pub mod state_file;
+
+use clap::ValueEnum;
+use tgw_ha_engine::{EngineError, Outcome};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+/// Print an engine result; the exit code says whether it fully succeeded.
+pub fn print_result(
+    output: Output,
+    result: &Result<Outcome, EngineError>,
+) -> anyhow::Result<std::process::ExitCode> {
+    match result {
+        Ok(o) => {
+            match output {
+                Output::Json => println!("{}", serde_json::to_string_pretty(o)?),
+                Output::Table => print!("{}", render::outcome(o)),
+            }
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            if let Some(o) = e.outcome() {
+                match output {
+                    Output::Json => println!("{}", serde_json::to_string_pretty(o)?),
+                    Output::Table => print!("{}", render::outcome(o)),
+                }
+            }
+            eprintln!(
+                "error: {e}{}",
+                if e.is_retryable() { " (retryable)" } else { "" }
+            );
+            Ok(std::process::ExitCode::FAILURE)
+        }
+    }
+}
