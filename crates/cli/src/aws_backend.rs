@@ -36,7 +36,12 @@ pub struct AwsArgs {
     #[arg(long, global = true, env = "TGW_HA_TABLE")]
     pub table: Option<String>,
     /// Local JSON file holding the ledger, when there is no table.
-    #[arg(long, global = true, env = "TGW_HA_STATE_FILE", conflicts_with = "table")]
+    #[arg(
+        long,
+        global = true,
+        env = "TGW_HA_STATE_FILE",
+        conflicts_with = "table"
+    )]
     pub state_file: Option<PathBuf>,
     /// SNS topic for notifications (failover, failback, down, recovered).
     #[arg(long, global = true, env = "TGW_HA_TOPIC_ARN")]
@@ -59,19 +64,21 @@ impl AwsArgs {
         let conf = self.sdk_config().await;
         let mut ec2 = tgw_ha_aws::ec2_client(&conf);
         if let Some(url) = &self.endpoint_url {
-            ec2 = aws_sdk_ec2::Client::from_conf(ec2.config().to_builder().endpoint_url(url).build());
+            ec2 =
+                aws_sdk_ec2::Client::from_conf(ec2.config().to_builder().endpoint_url(url).build());
         }
-        let (store, lease): (Arc<dyn StateStore>, Arc<dyn Lease>) = match (&self.table, &self.state_file) {
-            (Some(table), _) => {
-                let s = Arc::new(DynamoStore::new(tgw_ha_aws::dynamodb_client(&conf), table));
-                (s.clone(), s)
-            }
-            (None, Some(path)) => {
-                let s = Arc::new(crate::state_file::FileStore::new(path.clone()));
-                (s.clone(), s)
-            }
-            (None, None) => (Arc::new(NoLedger), Arc::new(NoLedger)),
-        };
+        let (store, lease): (Arc<dyn StateStore>, Arc<dyn Lease>) =
+            match (&self.table, &self.state_file) {
+                (Some(table), _) => {
+                    let s = Arc::new(DynamoStore::new(tgw_ha_aws::dynamodb_client(&conf), table));
+                    (s.clone(), s)
+                }
+                (None, Some(path)) => {
+                    let s = Arc::new(crate::state_file::FileStore::new(path.clone()));
+                    (s.clone(), s)
+                }
+                (None, None) => (Arc::new(NoLedger), Arc::new(NoLedger)),
+            };
         let notifier: Arc<dyn Notifier> = match &self.topic_arn {
             Some(arn) => Arc::new(SnsNotifier::new(tgw_ha_aws::sns_client(&conf), arn)),
             None => Arc::new(NoNotifier),

@@ -112,8 +112,8 @@ pub fn world_command(
         return Ok(std::process::ExitCode::SUCCESS);
     }
     let path = path.context("this command needs --world FILE")?;
-    let mut world =
-        World::from_path(path).with_context(|| format!("cannot load world file {}", path.display()))?;
+    let mut world = World::from_path(path)
+        .with_context(|| format!("cannot load world file {}", path.display()))?;
     match cmd {
         WorldCommand::Example { .. } => unreachable!("handled above"),
         WorldCommand::Show => {
@@ -152,7 +152,10 @@ pub fn world_command(
 }
 
 /// A world without virtual time runs on the real clock: tunnel changes are stamped with it.
-#[allow(clippy::disallowed_methods, reason = "the binary may read the real clock")]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the binary may read the real clock"
+)]
 fn now_for_world_without_time() -> tgw_ha_core::Timestamp {
     chrono::Utc::now()
 }

@@ -20,7 +20,12 @@ pub struct PolicyArgs {
     pub min_tunnels_up: Option<usize>,
     /// Comma-separated allow-list of tag keys that name groups (default: any key whose value is
     /// primary/backup/backupN).
-    #[arg(long, env = "TGW_HA_GROUP_TAG_KEYS", global = true, value_delimiter = ',')]
+    #[arg(
+        long,
+        env = "TGW_HA_GROUP_TAG_KEYS",
+        global = true,
+        value_delimiter = ','
+    )]
     pub group_tag_keys: Option<Vec<String>>,
 }
 

@@ -102,11 +102,18 @@ impl Story {
         let outcome = self.engine.handle(&trigger).await?;
         if self.output == Output::Table {
             println!("\n━━ {} — {} ━━", self.steps.len(), title);
-            println!("   time {}   trigger: {}", self.now().to_rfc3339(), outcome.trigger);
+            println!(
+                "   time {}   trigger: {}",
+                self.now().to_rfc3339(),
+                outcome.trigger
+            );
             print!("{}", render::groups_table(&plan));
             for tgw in &outcome.tgws {
                 if !tgw.planned.is_empty() {
-                    print!("{}", render::moves_summary(&tgw.planned, Some(&tgw.results)));
+                    print!(
+                        "{}",
+                        render::moves_summary(&tgw.planned, Some(&tgw.results))
+                    );
                 }
             }
             print!("{}", render::events(&outcome));
@@ -184,25 +191,35 @@ pub async fn run(output: Output, pause: f64) -> anyhow::Result<std::process::Exi
         .collect();
     let is_foreign = |target: &str| !homes.iter().any(|h| target.starts_with(h.as_str()));
 
-    s.step("steady state: every site on its primary", None).await?;
+    s.step("steady state: every site on its primary", None)
+        .await?;
 
     s.advance(60);
     s.tunnels(dw::VPN_PARIS, TunnelStatus::Down);
     s.advance(60);
     let ev = alarm(dw::VPN_PARIS, "ALARM", s.now());
-    s.step("paris primary loses both tunnels; its CloudWatch alarm fires", Some(ev))
-        .await?;
+    s.step(
+        "paris primary loses both tunnels; its CloudWatch alarm fires",
+        Some(ev),
+    )
+    .await?;
 
     s.advance(180);
     s.tunnels(dw::VPN_PARIS, TunnelStatus::Up);
     s.advance(60);
     let ev = alarm(dw::VPN_PARIS, "OK", s.now());
-    s.step("paris primary is back; hold-down keeps the routes on lyon", Some(ev))
-        .await?;
+    s.step(
+        "paris primary is back; hold-down keeps the routes on lyon",
+        Some(ev),
+    )
+    .await?;
 
     s.advance(300);
-    s.step("paris primary stable for 5 minutes: the sweep fails back", None)
-        .await?;
+    s.step(
+        "paris primary stable for 5 minutes: the sweep fails back",
+        None,
+    )
+    .await?;
 
     s.advance(120);
     s.tunnels(dw::VPN_BERLIN_PRIMARY, TunnelStatus::Down);
@@ -241,17 +258,31 @@ pub async fn run(output: Output, pause: f64) -> anyhow::Result<std::process::Exi
     let last = &s.steps.last().expect("steps ran").outcome;
     // Berlin's routes (those on its primary at the start) must all be on backup2, the one
     // member still healthy: none left on a dead member.
-    let berlin_home = format!("{:?}", Some(tgw_ha_core::ids::AttachmentId::new(dw::ATT_BERLIN_PRIMARY)));
-    let berlin_backup2 = format!("{:?}", Some(tgw_ha_core::ids::AttachmentId::new(dw::ATT_BERLIN_BACKUP2)));
+    let berlin_home = format!(
+        "{:?}",
+        Some(tgw_ha_core::ids::AttachmentId::new(dw::ATT_BERLIN_PRIMARY))
+    );
+    let berlin_backup2 = format!(
+        "{:?}",
+        Some(tgw_ha_core::ids::AttachmentId::new(dw::ATT_BERLIN_BACKUP2))
+    );
     let routes_on_dead_vpns = start
         .iter()
         .filter(|(_, t)| t.starts_with(berlin_home.as_str()))
-        .filter(|(k, _)| !end.get(*k).is_some_and(|t| t.starts_with(berlin_backup2.as_str())))
+        .filter(|(k, _)| {
+            !end.get(*k)
+                .is_some_and(|t| t.starts_with(berlin_backup2.as_str()))
+        })
         .count();
     let kinds: Vec<EventKind> = s
         .steps
         .iter()
-        .flat_map(|st| st.outcome.tgws.iter().flat_map(|t| t.events.iter().map(|e| e.kind)))
+        .flat_map(|st| {
+            st.outcome
+                .tgws
+                .iter()
+                .flat_map(|t| t.events.iter().map(|e| e.kind))
+        })
         .collect();
     let count = |k: EventKind| kinds.iter().filter(|x| **x == k).count();
     let down_groups = last
@@ -292,7 +323,9 @@ pub async fn run(output: Output, pause: f64) -> anyhow::Result<std::process::Exi
     match output {
         Output::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({"steps": s.steps, "verdict": verdict}))?
+            serde_json::to_string_pretty(
+                &serde_json::json!({"steps": s.steps, "verdict": verdict})
+            )?
         ),
         Output::Table => println!("\nverdict: {}", verdict.summary),
     }

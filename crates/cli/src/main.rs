@@ -2,9 +2,9 @@
 //! chosen backend (a world file for the sim; EC2 with the `aws` feature), hand a trigger to the
 //! engine, print the outcome. All decisions are the engine's and the core's.
 
-use tgw_ha::{Output, backend, config, demo, print_result};
 #[cfg(feature = "aws")]
 use tgw_ha::aws_backend;
+use tgw_ha::{Output, backend, config, demo, print_result};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -13,7 +13,11 @@ use tgw_ha_core::ids::{GroupName, VpnId};
 use tgw_ha_core::trigger::{OperatorAction, Trigger};
 
 #[derive(Debug, Parser)]
-#[command(name = "tgw-ha", version, about = "High availability for static Site-to-Site VPNs on AWS Transit Gateway")]
+#[command(
+    name = "tgw-ha",
+    version,
+    about = "High availability for static Site-to-Site VPNs on AWS Transit Gateway"
+)]
 struct Cli {
     /// `table` for people, `json` for scripts.
     #[arg(long, short, global = true, value_enum, default_value_t = Output::Table)]
@@ -149,7 +153,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Status { group } => op(OperatorAction::Status { group }, true),
         Command::Plan { group } => op(OperatorAction::Reconcile { group }, true),
         Command::Reconcile { group, dry_run } => op(OperatorAction::Reconcile { group }, dry_run),
-        Command::Failover { group, to, dry_run } => op(OperatorAction::Failover { group, to }, dry_run),
+        Command::Failover { group, to, dry_run } => {
+            op(OperatorAction::Failover { group, to }, dry_run)
+        }
         Command::Failback { group, dry_run } => op(OperatorAction::Failback { group }, dry_run),
         Command::Pin {
             group,
@@ -167,7 +173,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             };
             let t = tgw_ha_core::events::parse_event(&text)?;
             if dry_run {
-                anyhow::bail!("--dry-run for events: use `tgw-ha plan` to see what a reconcile would do");
+                anyhow::bail!(
+                    "--dry-run for events: use `tgw-ha plan` to see what a reconcile would do"
+                );
             }
             t
         }
@@ -193,4 +201,3 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
          example > world.json`); this build has no AWS support (build with `--features aws`)"
     )
 }
-

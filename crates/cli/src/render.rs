@@ -26,7 +26,13 @@ fn member_cell(g: &GroupReport) -> String {
                 .health
                 .tunnels
                 .iter()
-                .map(|t| if t.status == TunnelStatus::Up { '▲' } else { '▽' })
+                .map(|t| {
+                    if t.status == TunnelStatus::Up {
+                        '▲'
+                    } else {
+                        '▽'
+                    }
+                })
                 .collect();
             let state = if !m.health.healthy {
                 "down"
@@ -35,13 +41,20 @@ fn member_cell(g: &GroupReport) -> String {
             } else {
                 "up"
             };
-            let mark = if g.active.as_ref() == Some(&m.vpn) { "*" } else { " " };
+            let mark = if g.active.as_ref() == Some(&m.vpn) {
+                "*"
+            } else {
+                " "
+            };
             format!(
                 "{mark}{} {:<8} {tunnels} {state:<6} {:>3} routes{}",
                 m.vpn,
                 m.role.to_lowercase(),
                 m.routes,
-                m.name.as_deref().map(|n| format!("  ({n})")).unwrap_or_default()
+                m.name
+                    .as_deref()
+                    .map(|n| format!("  ({n})"))
+                    .unwrap_or_default()
             )
         })
         .collect::<Vec<_>>()
@@ -100,7 +113,10 @@ pub fn groups_table(outcome: &Outcome) -> String {
 
 /// Moves, compressed for people: per group and target, one line per route table with the
 /// destinations (the full list is in `--output json`).
-pub fn moves_summary(moves: &[Move], results: Option<&[tgw_ha_engine::outcome::MoveResult]>) -> String {
+pub fn moves_summary(
+    moves: &[Move],
+    results: Option<&[tgw_ha_engine::outcome::MoveResult]>,
+) -> String {
     if moves.is_empty() {
         return "no moves\n".into();
     }
@@ -138,7 +154,13 @@ pub fn moves_summary(moves: &[Move], results: Option<&[tgw_ha_engine::outcome::M
         } else {
             dests.join(" ")
         };
-        t.add_row(vec![group, mv, kind, rt, format!("{} × {}", dests.len(), shown)]);
+        t.add_row(vec![
+            group,
+            mv,
+            kind,
+            rt,
+            format!("{} × {}", dests.len(), shown),
+        ]);
     }
     format!("{t}\n")
 }
@@ -157,7 +179,11 @@ pub fn events(outcome: &Outcome) -> String {
                 e.kind,
                 arrow,
                 e.routes,
-                if e.detail.is_empty() { String::new() } else { format!(" — {}", e.detail) }
+                if e.detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", e.detail)
+                }
             ));
         }
     }
@@ -173,7 +199,11 @@ pub fn summary(outcome: &Outcome) -> String {
     let groups = outcome.groups().count();
     let calls: u64 = outcome.calls.values().map(|c| c.calls).sum();
     let throttled: u64 = outcome.calls.values().map(|c| c.throttled).sum();
-    let verb = if outcome.dry_run { "would move" } else { "moved" };
+    let verb = if outcome.dry_run {
+        "would move"
+    } else {
+        "moved"
+    };
     let n = if outcome.dry_run {
         outcome.planned()
     } else {
@@ -225,7 +255,14 @@ pub fn world(w: &tgw_ha_sim::World) -> String {
                 .unwrap_or_else(|| "-".into()),
             v.tunnels
                 .iter()
-                .map(|x| format!("{} {} since {}", x.outside_ip, x.status, x.last_status_change.to_rfc3339()))
+                .map(|x| {
+                    format!(
+                        "{} {} since {}",
+                        x.outside_ip,
+                        x.status,
+                        x.last_status_change.to_rfc3339()
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n"),
             v.tags
@@ -245,7 +282,13 @@ pub fn world(w: &tgw_ha_sim::World) -> String {
             },
         }
     };
-    let mut t = table(&["route table", "target", "static", "propagated", "prefix lists"]);
+    let mut t = table(&[
+        "route table",
+        "target",
+        "static",
+        "propagated",
+        "prefix lists",
+    ]);
     for rt in &w.route_tables {
         let mut by: BTreeMap<String, (usize, usize, Vec<String>)> = BTreeMap::new();
         for r in w.routes.iter().filter(|r| r.table == rt.id) {
