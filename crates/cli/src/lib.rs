@@ -8,6 +8,7 @@ pub mod backend;
 pub mod config;
 pub mod demo;
 pub mod render;
+pub mod sandbox_cmd;
 #[cfg(feature = "aws")]
 pub mod state_file;
 

@@ -106,6 +106,8 @@ enum Command {
         #[arg(long, default_value_t = 0.0)]
         pause: f64,
     },
+    /// Serve the EC2 API over a simulated world on localhost (for the AWS SDK, CLI, boto3).
+    Sandbox(tgw_ha::sandbox_cmd::SandboxArgs),
     /// Work with world files (the simulator's scenario format, docs/scenario.md).
     #[command(subcommand)]
     World(backend::WorldCommand),
@@ -144,6 +146,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let op = |action: OperatorAction, dry_run: bool| Trigger::Operator { action, dry_run };
     let trigger = match cli.command {
         Command::Demo { pause } => return demo::run(output, pause).await,
+        Command::Sandbox(args) => {
+            return tgw_ha::sandbox_cmd::run(args, cli.world.as_deref()).await;
+        }
         Command::World(cmd) => return backend::world_command(cmd, cli.world.as_deref(), output),
         #[cfg(feature = "aws")]
         Command::Table(TableCommand::Create) => {
