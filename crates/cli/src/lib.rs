@@ -5,6 +5,8 @@
 #[cfg(feature = "aws")]
 pub mod aws_backend;
 pub mod backend;
+#[cfg(feature = "aws")]
+pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod render;

@@ -106,6 +106,22 @@ enum Command {
         #[arg(long, default_value_t = 0.0)]
         pause: f64,
     },
+    /// Measure failover time against EC2's rate limits, on a sandbox with EC2's token buckets.
+    #[cfg(feature = "aws")]
+    Bench {
+        /// Route counts to fail over, one case each.
+        #[arg(long, value_delimiter = ',', default_value = "50,500,5000")]
+        routes: Vec<usize>,
+        /// Latency the sandbox adds to every call.
+        #[arg(long, default_value_t = 20)]
+        latency_ms: u64,
+        /// Also run the prefix-list variant (one reference per route table).
+        #[arg(long)]
+        prefix_lists: bool,
+        /// Also measure peak memory failing over this many routes (sandbox without limits).
+        #[arg(long)]
+        memory: Option<usize>,
+    },
     /// Serve the EC2 API over a simulated world on localhost (for the AWS SDK, CLI, boto3).
     Sandbox(tgw_ha::sandbox_cmd::SandboxArgs),
     /// Work with world files (the simulator's scenario format, docs/scenario.md).
@@ -146,6 +162,16 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let op = |action: OperatorAction, dry_run: bool| Trigger::Operator { action, dry_run };
     let trigger = match cli.command {
         Command::Demo { pause } => return demo::run(output, pause).await,
+        #[cfg(feature = "aws")]
+        Command::Bench {
+            routes,
+            latency_ms,
+            prefix_lists,
+            memory,
+        } => {
+            return tgw_ha::bench::run(&cli.aws, &routes, prefix_lists, latency_ms, memory, output)
+                .await;
+        }
         Command::Sandbox(args) => {
             return tgw_ha::sandbox_cmd::run(args, cli.world.as_deref()).await;
         }

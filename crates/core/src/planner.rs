@@ -454,7 +454,7 @@ fn plan_group(
     let directive = input.directive.filter(|d| d.group() == &group.name);
     let in_scope = directive.is_some() || input.scope.is_none_or(|s| s.contains(&group.name));
 
-    let decision = decide(input, group, &health, active, &gstate, directive)?;
+    let decision = decide(input, group, &health, &counts, active, &gstate, directive)?;
 
     let mut new_state = gstate.clone();
     if let Some(pin) = &decision.pin {
@@ -610,6 +610,7 @@ fn decide(
     input: &PlanInput,
     group: &Group,
     health: &[Health],
+    counts: &[usize],
     active: Option<usize>,
     gstate: &GroupState,
     directive: Option<&Directive>,
@@ -753,10 +754,14 @@ fn decide(
     let mut desired = a;
     let mut kind = MoveKind::Failover;
     if let Some(i) = (0..a).find(|i| health[*i].stable) {
+        // A failback already under way (its target holds some of the group's routes: the
+        // last pass failed part of its moves) is finished, not damped. Damping it left the
+        // group split, and the majority rule then moved the routes already back home off that
+        // healthy primary again, as a "failover" (found by the engine's sim tests).
         let damped_until = gstate
             .last_switch
             .map(|t| t + policy.min_switch_interval())
-            .filter(|until| *until > now);
+            .filter(|until| *until > now && counts[i] == 0);
         if !policy.failback {
             notes.push(format!(
                 "{} is stable; failback is off (run failback to move back)",

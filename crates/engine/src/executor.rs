@@ -47,7 +47,7 @@ impl Default for ExecutorConfig {
                 burst: 100.0,
                 per_second: 20.0,
             },
-            concurrency: 8,
+            concurrency: 32,
             max_attempts: 8,
             base_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(20),

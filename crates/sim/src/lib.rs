@@ -18,6 +18,7 @@
 //! - [`demo_world`](mod@demo_world): the built-in world; [`random_world`](mod@random_world):
 //!   worlds for property tests.
 //! - [`sim`]: [`Sim`], everything wired together.
+//! - [`sandbox`]: the EC2 Query API over a world, on HTTP, for the real AWS SDK and boto3.
 
 pub mod clock;
 pub mod demo_world;
@@ -25,6 +26,7 @@ pub mod faults;
 pub mod network;
 pub mod random_world;
 pub mod resources;
+pub mod sandbox;
 pub mod scenario;
 pub mod sim;
 pub mod store;

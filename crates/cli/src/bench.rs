@@ -1,0 +1,360 @@
+//! `tgw-ha bench`: how fast a failover is against EC2's real rate limits.
+//!
+//! Each case starts a sandbox (`tgw-ha sandbox`, a child process, so the memory figure is the
+//! engine's alone) with EC2's token buckets and a fixed latency per call, on a world of one TGW
+//! with 20 route tables and one group whose primary carries R static routes (or one prefix-list
+//! reference per table), the primary's tunnels down. It then runs the real engine over the real
+//! AWS SDK, as the Lambda would on an alarm, and reports wall time from trigger to last move,
+//! calls by action, throttling, and the ratio to the floor EC2 sets: `max(0, R − 50) / 5` s of
+//! writes (the mutating bucket: 50 burst, 5 per s) plus the time the reads take.
+
+use crate::aws_backend::AwsArgs;
+use crate::state_file::FileStore;
+use anyhow::Context;
+use serde::Serialize;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+use tgw_ha_core::ids::VpnId;
+use tgw_ha_core::model::TunnelStatus;
+use tgw_ha_core::policy::Policy;
+use tgw_ha_core::state::SignalSource;
+use tgw_ha_core::trigger::{OperatorAction, SignalEvent, Trigger};
+use tgw_ha_engine::ports::{NoNotifier, Ports, SystemClock};
+use tgw_ha_engine::{Engine, EngineConfig};
+
+const TABLES: usize = 20;
+const PRIMARY: &str = "vpn-0b0000000000000001";
+const BACKUP: &str = "vpn-0b0000000000000002";
+
+#[derive(Debug, Serialize)]
+pub struct BenchRow {
+    pub case: String,
+    pub routes: usize,
+    pub prefix_lists: usize,
+    pub latency_ms: u64,
+    pub limits: String,
+    pub read_s: f64,
+    pub wall_s: f64,
+    pub floor_s: f64,
+    pub ratio: f64,
+    pub moved: usize,
+    pub failed: usize,
+    pub calls: serde_json::Value,
+    pub throttled: u64,
+    pub peak_rss_mib: f64,
+}
+
+/// The bench world as a scenario file: ids are made up, shapes are EC2's.
+fn world_json(routes: usize, prefix_lists: bool) -> serde_json::Value {
+    let tgw = "tgw-0b00000000000000a";
+    let att = |n: u32| format!("tgw-attach-0b0000000000000{n:02}");
+    let rtb = |i: usize| format!("tgw-rtb-0b00000000000{i:04}");
+    let long_ago = "2026-01-01T00:00:00Z";
+    let vpn = |id: &str, role: &str, status: &str, ip: &str| {
+        serde_json::json!({
+            "id": id, "state": "available", "transit_gateway_id": tgw,
+            "tags": {"Name": format!("bench-{role}"), "bench": role},
+            "tunnels": [
+                {"outside_ip": format!("{ip}.1"), "status": status, "last_status_change": long_ago},
+                {"outside_ip": format!("{ip}.2"), "status": status, "last_status_change": long_ago}
+            ]
+        })
+    };
+    let mut route_list = vec![];
+    for i in 0..routes {
+        route_list.push(serde_json::json!({
+            "table": rtb(i % TABLES),
+            "destination": format!("10.{}.{}.0/24", (i / 256) % 256, i % 256),
+            "attachment": att(1),
+        }));
+    }
+    let pls: Vec<serde_json::Value> = if prefix_lists {
+        (0..TABLES)
+            .map(|i| serde_json::json!({"table": rtb(i), "prefix_list_id": format!("pl-0b00000000000{i:04}"), "attachment": att(1)}))
+            .collect()
+    } else {
+        vec![]
+    };
+    serde_json::json!({
+        "transit_gateways": [tgw],
+        "vpn_connections": [vpn(PRIMARY, "primary", "UP", "203.0.113"), vpn(BACKUP, "backup", "UP", "198.51.100")],
+        "attachments": [
+            {"id": att(1), "transit_gateway_id": tgw, "resource_type": "vpn", "resource_id": PRIMARY},
+            {"id": att(2), "transit_gateway_id": tgw, "resource_type": "vpn", "resource_id": BACKUP}
+        ],
+        "route_tables": (0..TABLES).map(|i| serde_json::json!({"id": rtb(i), "transit_gateway_id": tgw})).collect::<Vec<_>>(),
+        "routes": route_list,
+        "prefix_list_references": pls,
+    })
+}
+
+struct Sandbox {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_sandbox(
+    world: &std::path::Path,
+    limits: &str,
+    latency_ms: u64,
+) -> anyhow::Result<Sandbox> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .args(["--world"])
+        .arg(world)
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--limits", limits])
+        .args(["--latency-ms", &latency_ms.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start the sandbox")?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().context("sandbox stdout")?).read_line(&mut line)?;
+    Ok(Sandbox {
+        child,
+        url: line.trim().to_string(),
+    })
+}
+
+/// One GET to the sandbox's admin API. Written by hand on a TcpStream: the bench needs two
+/// admin calls, not an HTTP client dependency.
+fn admin(url: &str, path: &str, body: Option<&str>) -> anyhow::Result<serde_json::Value> {
+    let addr = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr)?;
+    let req = match body {
+        None => format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        Some(b) => format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
+            b.len()
+        ),
+    };
+    s.write_all(req.as_bytes())?;
+    let mut resp = String::new();
+    s.read_to_string(&mut resp)?;
+    let body = resp.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+    serde_json::from_str(body)
+        .with_context(|| format!("admin {path}: unexpected answer {body:.200}"))
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|kb| kb.parse::<f64>().ok())
+            })
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+pub async fn run_case(
+    aws: &AwsArgs,
+    routes: usize,
+    prefix_lists: bool,
+    limits: &str,
+    latency_ms: u64,
+) -> anyhow::Result<BenchRow> {
+    let dir = std::env::temp_dir().join(format!("tgw-ha-bench-{}-{routes}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let world = dir.join("world.json");
+    std::fs::write(
+        &world,
+        serde_json::to_vec(&world_json(routes, prefix_lists))?,
+    )?;
+    let sandbox = start_sandbox(&world, limits, latency_ms)?;
+
+    // The bench only ever talks to its own sandbox on 127.0.0.1: static test credentials, so
+    // no credential chain (or instance metadata) is consulted.
+    let _ = aws;
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+            "test", "test", None, None, "bench",
+        ))
+        .region(aws_config::Region::new("eu-west-1"));
+    let conf = tgw_ha_aws::load_sdk_config_with(loader, &tgw_ha_aws::AwsOptions::default()).await;
+    let ec2 = tgw_ha_aws::ec2_client(&conf);
+    let ec2 = aws_sdk_ec2::Client::from_conf(
+        ec2.config().to_builder().endpoint_url(&sandbox.url).build(),
+    );
+    let clock = Arc::new(SystemClock);
+    let store = Arc::new(FileStore::new(dir.join("state.json")));
+    let engine = Engine::new(
+        Ports {
+            network: Arc::new(tgw_ha_aws::Ec2Network::new(ec2).with_clock(clock.clone())),
+            store: store.clone(),
+            lease: store,
+            notifier: Arc::new(NoNotifier),
+            clock,
+        },
+        EngineConfig {
+            policy: Policy::default(),
+            owner: "tgw-ha-bench".into(),
+            ..EngineConfig::default()
+        },
+    );
+
+    // The read time: one dry run observes everything the failover will observe.
+    let t = Instant::now();
+    engine
+        .handle(&Trigger::Operator {
+            action: OperatorAction::Reconcile { group: None },
+            dry_run: true,
+        })
+        .await?;
+    let read_s = t.elapsed().as_secs_f64();
+
+    // Break the primary, then deliver its alarm, and time the failover.
+    admin(
+        &sandbox.url,
+        "/_sandbox/tunnels",
+        Some(&format!(r#"{{"vpn_id":"{PRIMARY}","status":"DOWN"}}"#)),
+    )?;
+    let before = admin(&sandbox.url, "/_sandbox/calls", None)?;
+    #[allow(clippy::disallowed_methods, reason = "the bench stamps its own event")]
+    let at = chrono::Utc::now();
+    let trigger = Trigger::Vpn {
+        signal: SignalEvent {
+            vpn: VpnId::new(PRIMARY),
+            tunnel: None,
+            status: Some(TunnelStatus::Down),
+            at,
+            source: SignalSource::CloudWatchAlarm,
+        },
+        region: None,
+    };
+    let t = Instant::now();
+    let result = engine.handle(&trigger).await;
+    let wall_s = t.elapsed().as_secs_f64();
+    let after = admin(&sandbox.url, "/_sandbox/calls", None)?;
+    let (moved, failed) = match &result {
+        Ok(o) => (o.moved(), 0),
+        Err(e) => match e.outcome() {
+            Some(o) => (o.moved(), o.failed()),
+            None => return Err(anyhow::anyhow!("bench failover failed: {e}")),
+        },
+    };
+    let moves = routes + if prefix_lists { TABLES } else { 0 };
+    let floor_s = (moves.saturating_sub(50)) as f64 / 5.0 + read_s;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(BenchRow {
+        case: if prefix_lists {
+            "prefix lists".into()
+        } else {
+            "static routes".into()
+        },
+        routes,
+        prefix_lists: if prefix_lists { TABLES } else { 0 },
+        latency_ms,
+        limits: limits.into(),
+        read_s,
+        wall_s,
+        floor_s,
+        ratio: wall_s / floor_s,
+        moved,
+        failed,
+        throttled: diff_total(&before, &after, "throttled"),
+        calls: diff_by_action(&before, &after),
+        peak_rss_mib: peak_rss_mib(),
+    })
+}
+
+/// The sandbox's call counts are cumulative; the failover's are the difference.
+fn diff_by_action(before: &serde_json::Value, after: &serde_json::Value) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    if let Some(a) = after.get("calls").and_then(|c| c.as_object()) {
+        for (k, v) in a {
+            let b = before
+                .get("calls")
+                .and_then(|c| c.get(k))
+                .and_then(|x| x.as_u64())
+                .unwrap_or(0);
+            let n = v.as_u64().unwrap_or(0).saturating_sub(b);
+            if n > 0 {
+                out.insert(k.clone(), n.into());
+            }
+        }
+    }
+    out.into()
+}
+
+fn diff_total(before: &serde_json::Value, after: &serde_json::Value, key: &str) -> u64 {
+    let sum = |v: &serde_json::Value| {
+        v.get(key)
+            .and_then(|c| c.as_object())
+            .map(|m| m.values().filter_map(|x| x.as_u64()).sum::<u64>())
+            .unwrap_or(0)
+    };
+    sum(after).saturating_sub(sum(before))
+}
+
+/// Run the cases one after the other, printing each row as it completes (a 5 000-route case
+/// takes over 16 minutes: that is EC2's floor, not ours).
+pub async fn run(
+    aws: &AwsArgs,
+    routes: &[usize],
+    prefix_lists: bool,
+    latency_ms: u64,
+    memory: Option<usize>,
+    output: crate::Output,
+) -> anyhow::Result<std::process::ExitCode> {
+    let mut cases: Vec<(usize, bool, &str)> = routes.iter().map(|r| (*r, false, "aws")).collect();
+    if prefix_lists {
+        cases.push((0, true, "aws"));
+    }
+    if let Some(r) = memory {
+        cases.push((r, false, "none"));
+    }
+    let mut rows = vec![];
+    for (r, pl, limits) in cases {
+        eprintln!(
+            "bench: {} with {r} routes{}, limits {limits}, latency {latency_ms} ms …",
+            if pl {
+                "prefix-list failover"
+            } else {
+                "failover"
+            },
+            if pl {
+                format!(" + {TABLES} prefix-list references")
+            } else {
+                String::new()
+            }
+        );
+        let row = run_case(aws, r, pl, limits, latency_ms).await?;
+        if output == crate::Output::Table {
+            println!(
+                "{:<14} R={:<6} limits={:<4} read {:>6.2}s  wall {:>8.2}s  floor {:>8.2}s  ratio {:>5.3}  moved {:<5} failed {} throttled {:<3} peak RSS {:.1} MiB  calls {}",
+                row.case,
+                row.routes,
+                row.limits,
+                row.read_s,
+                row.wall_s,
+                row.floor_s,
+                row.ratio,
+                row.moved,
+                row.failed,
+                row.throttled,
+                row.peak_rss_mib,
+                row.calls
+            );
+        }
+        rows.push(row);
+    }
+    if output == crate::Output::Json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    }
+    Ok(if rows.iter().all(|r| r.failed == 0) {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    })
+}
