@@ -8,7 +8,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 use tgw_ha_sim::World;
-use tgw_ha_sim::sandbox::{Limits, SandboxConfig, SearchPages};
+use tgw_ha_sim::sandbox::{Limits, SandboxConfig, SearchPages, SubnetMatch};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum LimitsArg {
@@ -25,6 +25,12 @@ pub enum PagesArg {
     Truncate,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SubnetArg {
+    Inclusive,
+    Strict,
+}
+
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
     /// Address to listen on (port 0 picks a free one).
@@ -32,14 +38,17 @@ pub struct SandboxArgs {
     pub listen: SocketAddr,
     #[arg(long, value_enum, default_value_t = LimitsArg::Aws)]
     pub limits: LimitsArg,
-    /// Added to every EC2 call.
-    #[arg(long, default_value_t = 0)]
-    pub latency_ms: u64,
+    /// Added to every EC2 call (default: the world file's `faults.latency_ms`, else 0).
+    #[arg(long)]
+    pub latency_ms: Option<u64>,
     /// Largest page of the paginated actions.
     #[arg(long)]
     pub page_size: Option<usize>,
     #[arg(long, value_enum, default_value_t = PagesArg::Token)]
     pub search_pages: PagesArg,
+    /// Whether `route-search.subnet-of-match` includes the prefix itself (AWS does not say).
+    #[arg(long, value_enum, default_value_t = SubnetArg::Inclusive)]
+    pub subnet_match: SubnetArg,
     /// Fraction of EC2 calls answered 500 InternalError.
     #[arg(long, default_value_t = 0.0)]
     pub error_rate: f64,
@@ -54,12 +63,19 @@ pub async fn run(
             .with_context(|| format!("cannot load world file {}", p.display()))?,
         None => tgw_ha_sim::demo_world(),
     };
-    let config = SandboxConfig::new(world)
+    let mut config = SandboxConfig::new(world);
+    if let Some(ms) = args.latency_ms {
+        config = config.latency_ms(ms);
+    }
+    let config = config
         .limits(match args.limits {
             LimitsArg::Aws => Limits::Aws,
             LimitsArg::None => Limits::None,
         })
-        .latency_ms(args.latency_ms)
+        .subnet_match(match args.subnet_match {
+            SubnetArg::Inclusive => SubnetMatch::Inclusive,
+            SubnetArg::Strict => SubnetMatch::Strict,
+        })
         .page_size(args.page_size)
         .error_rate(args.error_rate)
         .search_pages(match args.search_pages {

@@ -35,11 +35,18 @@ async fn describes_and_references_page_with_tokens() {
     let p = pages(
         a,
         "DescribeTransitGatewayAttachments",
-        &[("MaxResults", "5"), ("Filter.1.Name", "transit-gateway-id"), ("Filter.1.Value.1", demo::TGW)],
+        &[
+            ("MaxResults", "5"),
+            ("Filter.1.Name", "transit-gateway-id"),
+            ("Filter.1.Value.1", demo::TGW),
+        ],
     )
     .await;
     assert_eq!(p.len(), 2);
-    let ids: Vec<String> = p.iter().flat_map(|r| r.all("transitGatewayAttachmentId")).collect();
+    let ids: Vec<String> = p
+        .iter()
+        .flat_map(|r| r.all("transitGatewayAttachmentId"))
+        .collect();
     assert_eq!(ids.len(), 7);
     let mut sorted = ids.clone();
     sorted.sort();
@@ -49,13 +56,21 @@ async fn describes_and_references_page_with_tokens() {
     let r = ec2(
         a,
         "DescribeTransitGatewayAttachments",
-        &[("Filter.1.Name", "resource-type"), ("Filter.1.Value.1", "vpn")],
+        &[
+            ("Filter.1.Name", "resource-type"),
+            ("Filter.1.Value.1", "vpn"),
+        ],
     )
     .await;
     assert_eq!(r.all("transitGatewayAttachmentId").len(), 6);
     assert_eq!(r.one("nextToken"), None);
 
-    let r = ec2(a, "DescribeTransitGatewayAttachments", &[("NextToken", "not-hex")]).await;
+    let r = ec2(
+        a,
+        "DescribeTransitGatewayAttachments",
+        &[("NextToken", "not-hex")],
+    )
+    .await;
     assert_eq!((r.status, r.code()), (400, "InvalidPaginationToken".into()));
 }
 
@@ -79,9 +94,15 @@ async fn the_page_size_caps_every_paginated_action() {
     assert_eq!(p.len(), 2);
     let refs: Vec<String> = p.iter().flat_map(|r| r.all("prefixListId")).collect();
     assert_eq!(refs, [demo::PL_PARIS_OFFICES, demo::PL_BERLIN_OFFICES]);
-    assert!(p[0].body.contains("<transitGatewayPrefixListReferenceSet><item><transitGatewayRouteTableId>"));
+    assert!(
+        p[0].body
+            .contains("<transitGatewayPrefixListReferenceSet><item><transitGatewayRouteTableId>")
+    );
     assert_eq!(p[0].one("blackhole").as_deref(), Some("false"));
-    assert_eq!(p[0].one("transitGatewayAttachmentId").as_deref(), Some(demo::ATT_PARIS));
+    assert_eq!(
+        p[0].one("transitGatewayAttachmentId").as_deref(),
+        Some(demo::ATT_PARIS)
+    );
 }
 
 const PARIS_IN_PROD: [(&str, &str); 5] = [
@@ -99,9 +120,18 @@ async fn route_search_pages_with_next_token() {
     params.push(("MaxResults", "5"));
     let p = pages(sb.local_addr(), "SearchTransitGatewayRoutes", &params).await;
     assert_eq!(p.len(), 2);
-    assert_eq!(p[0].one("additionalRoutesAvailable").as_deref(), Some("true"));
-    assert_eq!(p[1].one("additionalRoutesAvailable").as_deref(), Some("false"));
-    let routes: Vec<String> = p.iter().flat_map(|r| r.all("destinationCidrBlock")).collect();
+    assert_eq!(
+        p[0].one("additionalRoutesAvailable").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        p[1].one("additionalRoutesAvailable").as_deref(),
+        Some("false")
+    );
+    let routes: Vec<String> = p
+        .iter()
+        .flat_map(|r| r.all("destinationCidrBlock"))
+        .collect();
     assert_eq!(routes.len(), 8);
     assert_eq!(routes[0], "10.10.0.0/24", "address order");
     assert_eq!(routes[2], "10.10.8.0/24", "address order, not text order");

@@ -24,7 +24,10 @@ async fn describe_vpn_connections_answers_ec2_xml() {
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.header("content-type"), Some("text/xml;charset=UTF-8"));
-    assert!(r.body.starts_with(r#"<?xml version="1.0" encoding="UTF-8"?>"#));
+    assert!(
+        r.body
+            .starts_with(r#"<?xml version="1.0" encoding="UTF-8"?>"#)
+    );
     assert!(
         r.body
             .contains(&format!("<DescribeVpnConnectionsResponse {NS}>")),
@@ -38,16 +41,26 @@ async fn describe_vpn_connections_answers_ec2_xml() {
     assert!(r.all("status").iter().all(|s| s == "UP"));
     assert!(r.all("statusMessage").iter().all(String::is_empty));
     let change = r.one("lastStatusChange").expect("a tunnel");
-    assert!(change.ends_with(".000Z") && change.len() == 24, "EC2's format: {change}");
+    assert!(
+        change.ends_with(".000Z") && change.len() == 24,
+        "EC2's format: {change}"
+    );
     assert!(r.body.contains("<key>paris</key><value>primary</value>"));
-    assert!(r.body.contains("<transitGatewayId>tgw-0a1b2c3d4e5f6a7b8</transitGatewayId>"));
+    assert!(
+        r.body
+            .contains("<transitGatewayId>tgw-0a1b2c3d4e5f6a7b8</transitGatewayId>")
+    );
 
     // Tags, tag keys (ORed values), wildcards, ids.
     let by = |params: Vec<(&'static str, &'static str)>| {
         let addr = sb.local_addr();
         async move { ec2(addr, "DescribeVpnConnections", &params).await }
     };
-    let r = by(vec![("Filter.1.Name", "tag:paris"), ("Filter.1.Value.1", "primary")]).await;
+    let r = by(vec![
+        ("Filter.1.Name", "tag:paris"),
+        ("Filter.1.Value.1", "primary"),
+    ])
+    .await;
     assert_eq!(r.all("vpnConnectionId"), [demo::VPN_PARIS]);
     let r = by(vec![
         ("Filter.1.Name", "tag-key"),
@@ -56,7 +69,11 @@ async fn describe_vpn_connections_answers_ec2_xml() {
     ])
     .await;
     assert_eq!(r.all("vpnConnectionId").len(), 5);
-    let r = by(vec![("Filter.1.Name", "tag:Name"), ("Filter.1.Value.1", "berlin-*")]).await;
+    let r = by(vec![
+        ("Filter.1.Name", "tag:Name"),
+        ("Filter.1.Value.1", "berlin-*"),
+    ])
+    .await;
     assert_eq!(r.all("vpnConnectionId").len(), 3);
     let r = by(vec![
         ("VpnConnectionId.1", demo::VPN_LYON),
@@ -65,9 +82,15 @@ async fn describe_vpn_connections_answers_ec2_xml() {
         ("Filter.1.Value.1", "available"),
     ])
     .await;
-    assert_eq!(r.all("vpnConnectionId"), [demo::VPN_LYON, demo::VPN_PARTNER]);
+    assert_eq!(
+        r.all("vpnConnectionId"),
+        [demo::VPN_LYON, demo::VPN_PARTNER]
+    );
     let r = by(vec![("VpnConnectionId.1", "vpn-nope")]).await;
-    assert_eq!((r.status, r.code()), (400, "InvalidVpnConnectionID.NotFound".into()));
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "InvalidVpnConnectionID.NotFound".into())
+    );
     let r = by(vec![("Filter.1.Name", "bogus"), ("Filter.1.Value.1", "x")]).await;
     assert_eq!((r.status, r.code()), (400, "InvalidParameterValue".into()));
 }
@@ -114,7 +137,10 @@ async fn errors_use_ec2_codes_statuses_and_error_xml() {
 
     let r = ec2(a, "DescribeNothing", &[]).await;
     assert_eq!((r.status, r.code()), (400, "InvalidAction".into()));
-    assert!(r.body.contains("<Response><Errors><Error><Code>InvalidAction</Code><Message>"));
+    assert!(
+        r.body
+            .contains("<Response><Errors><Error><Code>InvalidAction</Code><Message>")
+    );
     let rid = r.one("RequestID").expect("RequestID");
     assert_eq!(r.header("x-amzn-RequestId"), Some(rid.as_str()));
 
@@ -122,9 +148,23 @@ async fn errors_use_ec2_codes_statuses_and_error_xml() {
     assert_eq!((r.status, r.code()), (400, "MissingParameter".into()));
     assert!(r.body.contains("Version"), "{}", r.body);
 
-    let r = ec2(a, "SearchTransitGatewayRoutes", &[("TransitGatewayRouteTableId", demo::RTB_PROD)]).await;
-    assert_eq!((r.status, r.code()), (400, "MissingParameter".into()), "filters are required");
-    let r = ec2(a, "SearchTransitGatewayRoutes", &[("Filter.1.Name", "type"), ("Filter.1.Value.1", "static")]).await;
+    let r = ec2(
+        a,
+        "SearchTransitGatewayRoutes",
+        &[("TransitGatewayRouteTableId", demo::RTB_PROD)],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "MissingParameter".into()),
+        "filters are required"
+    );
+    let r = ec2(
+        a,
+        "SearchTransitGatewayRoutes",
+        &[("Filter.1.Name", "type"), ("Filter.1.Value.1", "static")],
+    )
+    .await;
     assert_eq!((r.status, r.code()), (400, "MissingParameter".into()));
     let r = ec2(
         a,
@@ -136,7 +176,10 @@ async fn errors_use_ec2_codes_statuses_and_error_xml() {
         ],
     )
     .await;
-    assert_eq!((r.status, r.code()), (400, "InvalidRouteTableID.NotFound".into()));
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "InvalidRouteTableID.NotFound".into())
+    );
     let r = ec2(
         a,
         "SearchTransitGatewayRoutes",
@@ -159,7 +202,11 @@ async fn errors_use_ec2_codes_statuses_and_error_xml() {
         ],
     )
     .await;
-    assert_eq!((r.status, r.code()), (400, "InvalidParameterValue".into()), "MaxResults 5–1000");
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "InvalidParameterValue".into()),
+        "MaxResults 5–1000"
+    );
 
     let replace = |cidr: &'static str, to: &'static str| async move {
         ec2(
@@ -194,10 +241,16 @@ async fn errors_use_ec2_codes_statuses_and_error_xml() {
     let r = ec2(
         a,
         "DeleteTransitGatewayRoute",
-        &[("TransitGatewayRouteTableId", "tgw-rtb-nope"), ("DestinationCidrBlock", "10.10.0.0/24")],
+        &[
+            ("TransitGatewayRouteTableId", "tgw-rtb-nope"),
+            ("DestinationCidrBlock", "10.10.0.0/24"),
+        ],
     )
     .await;
-    assert_eq!((r.status, r.code()), (400, "InvalidRouteTableID.NotFound".into()));
+    assert_eq!(
+        (r.status, r.code()),
+        (400, "InvalidRouteTableID.NotFound".into())
+    );
     let r = ec2(
         a,
         "ReplaceTransitGatewayRoute",
@@ -212,21 +265,25 @@ async fn errors_use_ec2_codes_statuses_and_error_xml() {
     assert_eq!((r.status, r.code()), (412, "DryRunOperation".into()));
 
     // Nothing above changed the world.
-    let w = lock(&sb.world()).clone();
+    let w = lock(sb.world()).clone();
     let mut original = demo_world();
     tgw_ha_sim::sandbox::time::rebase(&mut original, tgw_ha_sim::sandbox::time::real_now());
     assert_eq!(w.routes, original.routes);
 }
 
 async fn search(a: std::net::SocketAddr, table: &str, filters: &[(&str, &[&str])]) -> Vec<String> {
-    let mut owned: Vec<(String, String)> = vec![("TransitGatewayRouteTableId".into(), table.into())];
+    let mut owned: Vec<(String, String)> =
+        vec![("TransitGatewayRouteTableId".into(), table.into())];
     for (i, (name, values)) in filters.iter().enumerate() {
         owned.push((format!("Filter.{}.Name", i + 1), (*name).to_owned()));
         for (j, v) in values.iter().enumerate() {
             owned.push((format!("Filter.{}.Value.{}", i + 1, j + 1), (*v).to_owned()));
         }
     }
-    let params: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let params: Vec<(&str, &str)> = owned
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     let r = ec2(a, "SearchTransitGatewayRoutes", &params).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.one("additionalRoutesAvailable").as_deref(), Some("false"));
@@ -247,16 +304,47 @@ async fn route_search_filters() {
     let a = sb.local_addr();
     let prod = demo::RTB_PROD;
     // Multi-value attachment filter: ORed. paris 8 + lyon 7 in prod.
-    let r = search(a, prod, &[("type", &["static"]), ("attachment.transit-gateway-attachment-id", &[demo::ATT_PARIS, demo::ATT_LYON])]).await;
+    let r = search(
+        a,
+        prod,
+        &[
+            ("type", &["static"]),
+            (
+                "attachment.transit-gateway-attachment-id",
+                &[demo::ATT_PARIS, demo::ATT_LYON],
+            ),
+        ],
+    )
+    .await;
     assert_eq!(r.len(), 15, "{r:?}");
     assert!(r.iter().all(|x| x.ends_with(":static")));
     // No type filter: propagated routes and prefix-list routes (as propagated) come too.
-    let r = search(a, prod, &[("attachment.transit-gateway-attachment-id", &[demo::ATT_PARIS])]).await;
-    assert_eq!(r.len(), 8 + 3, "8 routes and paris-offices' 3 entries: {r:?}");
+    let r = search(
+        a,
+        prod,
+        &[(
+            "attachment.transit-gateway-attachment-id",
+            &[demo::ATT_PARIS],
+        )],
+    )
+    .await;
+    assert_eq!(
+        r.len(),
+        8 + 3,
+        "8 routes and paris-offices' 3 entries: {r:?}"
+    );
     assert!(r.contains(&"10.110.0.0/24pl-0a1b2c3d4e5f90001:propagated".to_owned()));
     let r = search(a, prod, &[("prefix-list-id", &[demo::PL_BERLIN_OFFICES])]).await;
     assert_eq!(r, ["10.130.0.0/22pl-0a1b2c3d4e5f90003:propagated"]);
-    let r = search(a, prod, &[("type", &["propagated"]), ("attachment.resource-type", &["vpc"])]).await;
+    let r = search(
+        a,
+        prod,
+        &[
+            ("type", &["propagated"]),
+            ("attachment.resource-type", &["vpc"]),
+        ],
+    )
+    .await;
     assert_eq!(r, ["172.31.0.0/16:propagated"]);
     let r = search(a, prod, &[("attachment.resource-id", &[demo::VPN_PARTNER])]).await;
     assert_eq!(r, ["192.168.50.0/24:static"]);
@@ -264,22 +352,55 @@ async fn route_search_filters() {
     assert_eq!(r, [format!("{}:static", demo::BLACKHOLE_CIDR)]);
 
     // Prefix filters.
-    let r = search(a, prod, &[("route-search.subnet-of-match", &["10.10.0.0/16"])]).await;
+    let r = search(
+        a,
+        prod,
+        &[("route-search.subnet-of-match", &["10.10.0.0/16"])],
+    )
+    .await;
     assert_eq!(r.len(), 8);
-    let r = search(a, prod, &[("route-search.exact-match", &["10.10.4.0/24", "10.10.8.0/24"])]).await;
+    let r = search(
+        a,
+        prod,
+        &[(
+            "route-search.exact-match",
+            &["10.10.4.0/24", "10.10.8.0/24"],
+        )],
+    )
+    .await;
     assert_eq!(r, ["10.10.4.0/24:static", "10.10.8.0/24:static"]);
-    let r = search(a, prod, &[("route-search.supernet-of-match", &["10.10.4.128/25"])]).await;
+    let r = search(
+        a,
+        prod,
+        &[("route-search.supernet-of-match", &["10.10.4.128/25"])],
+    )
+    .await;
     assert_eq!(r, ["10.10.4.0/24:static"]);
-    let r = search(a, prod, &[("route-search.longest-prefix-match", &["10.10.4.7/32"])]).await;
+    let r = search(
+        a,
+        prod,
+        &[("route-search.longest-prefix-match", &["10.10.4.7/32"])],
+    )
+    .await;
     assert_eq!(r, ["10.10.4.0/24:static"]);
-    let r = search(a, prod, &[("route-search.supernet-of-match", &["172.31.5.0/24"])]).await;
+    let r = search(
+        a,
+        prod,
+        &[("route-search.supernet-of-match", &["172.31.5.0/24"])],
+    )
+    .await;
     assert_eq!(r, ["172.31.0.0/16:propagated"]);
     // Inclusive by default: a prefix is a subnet of itself.
-    let r = search(a, prod, &[("route-search.subnet-of-match", &["10.10.4.0/24"])]).await;
+    let r = search(
+        a,
+        prod,
+        &[("route-search.subnet-of-match", &["10.10.4.0/24"])],
+    )
+    .await;
     assert_eq!(r, ["10.10.4.0/24:static"]);
 
     // A dead VPN's routes show as blackhole in the demo world (`dead_routes = blackhole`).
-    lock(&sb.world())
+    lock(sb.world())
         .set_tunnel(
             &tgw_ha_core::ids::VpnId::new(demo::VPN_PARIS),
             None,
@@ -299,9 +420,19 @@ async fn strict_subnet_match_leaves_the_prefix_itself_to_exact_match() {
             .subnet_match(SubnetMatch::Strict),
     )
     .await;
-    let r = search(sb.local_addr(), demo::RTB_PROD, &[("route-search.subnet-of-match", &["10.10.4.0/24"])]).await;
+    let r = search(
+        sb.local_addr(),
+        demo::RTB_PROD,
+        &[("route-search.subnet-of-match", &["10.10.4.0/24"])],
+    )
+    .await;
     assert!(r.is_empty(), "{r:?}");
-    let r = search(sb.local_addr(), demo::RTB_PROD, &[("route-search.subnet-of-match", &["10.10.0.0/16"])]).await;
+    let r = search(
+        sb.local_addr(),
+        demo::RTB_PROD,
+        &[("route-search.subnet-of-match", &["10.10.0.0/16"])],
+    )
+    .await;
     assert_eq!(r.len(), 8);
 }
 
@@ -344,7 +475,10 @@ async fn writes_change_the_world_through_its_rules() {
     let r = ec2(
         a,
         "DeleteTransitGatewayRoute",
-        &[("TransitGatewayRouteTableId", prod), ("DestinationCidrBlock", "10.250.0.0/16")],
+        &[
+            ("TransitGatewayRouteTableId", prod),
+            ("DestinationCidrBlock", "10.250.0.0/16"),
+        ],
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -361,8 +495,14 @@ async fn writes_change_the_world_through_its_rules() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(r.body.contains("<transitGatewayPrefixListReference><transitGatewayRouteTableId>"));
-    assert_eq!(r.one("transitGatewayAttachmentId").as_deref(), Some(demo::ATT_LYON));
+    assert!(
+        r.body
+            .contains("<transitGatewayPrefixListReference><transitGatewayRouteTableId>")
+    );
+    assert_eq!(
+        r.one("transitGatewayAttachmentId").as_deref(),
+        Some(demo::ATT_LYON)
+    );
 
     let r = ec2(
         a,
@@ -376,13 +516,32 @@ async fn writes_change_the_world_through_its_rules() {
         ],
     )
     .await;
-    assert_eq!((r.status, r.one("return").as_deref()), (200, Some("true")), "{}", r.body);
-    let r = ec2(a, "DescribeVpnConnections", &[("VpnConnectionId.1", demo::VPN_PARTNER)]).await;
-    assert!(r.body.contains("<key>Name</key><value>acme &lt;new&gt;</value>"), "{}", r.body);
+    assert_eq!(
+        (r.status, r.one("return").as_deref()),
+        (200, Some("true")),
+        "{}",
+        r.body
+    );
+    let r = ec2(
+        a,
+        "DescribeVpnConnections",
+        &[("VpnConnectionId.1", demo::VPN_PARTNER)],
+    )
+    .await;
+    assert!(
+        r.body
+            .contains("<key>Name</key><value>acme &lt;new&gt;</value>"),
+        "{}",
+        r.body
+    );
     let r = ec2(
         a,
         "DeleteTags",
-        &[("ResourceId.1", demo::VPN_PARTNER), ("Tag.1.Key", "acme"), ("Tag.1.Value", "backup")],
+        &[
+            ("ResourceId.1", demo::VPN_PARTNER),
+            ("Tag.1.Key", "acme"),
+            ("Tag.1.Value", "backup"),
+        ],
     )
     .await;
     assert_eq!(r.status, 200);
@@ -393,15 +552,35 @@ async fn writes_change_the_world_through_its_rules() {
     )
     .await;
     assert_eq!(r.status, 200);
-    let r = ec2(a, "CreateTags", &[("ResourceId.1", "vpn-nope"), ("Tag.1.Key", "x")]).await;
+    let r = ec2(
+        a,
+        "CreateTags",
+        &[("ResourceId.1", "vpn-nope"), ("Tag.1.Key", "x")],
+    )
+    .await;
     assert_eq!(r.code(), "InvalidVpnConnectionID.NotFound");
 
-    let w = lock(&sb.world()).clone();
-    let route = w.route(&tgw_ha_core::ids::RouteTableId::new(prod), "10.10.0.0/24").unwrap();
-    assert_eq!(route.attachment.as_ref().map(|a| a.as_str()), Some(demo::ATT_LYON));
-    assert!(w.route(&tgw_ha_core::ids::RouteTableId::new(prod), "10.250.0.0/16").is_none());
-    let tags = &w.vpn(&tgw_ha_core::ids::VpnId::new(demo::VPN_PARTNER)).unwrap().tags;
-    assert_eq!(tags.get("acme").map(String::as_str), Some("primary"), "value did not match: kept");
+    let w = lock(sb.world()).clone();
+    let route = w
+        .route(&tgw_ha_core::ids::RouteTableId::new(prod), "10.10.0.0/24")
+        .unwrap();
+    assert_eq!(
+        route.attachment.as_ref().map(|a| a.as_str()),
+        Some(demo::ATT_LYON)
+    );
+    assert!(
+        w.route(&tgw_ha_core::ids::RouteTableId::new(prod), "10.250.0.0/16")
+            .is_none()
+    );
+    let tags = &w
+        .vpn(&tgw_ha_core::ids::VpnId::new(demo::VPN_PARTNER))
+        .unwrap()
+        .tags;
+    assert_eq!(
+        tags.get("acme").map(String::as_str),
+        Some("primary"),
+        "value did not match: kept"
+    );
     assert!(!tags.contains_key("team"));
     let pl = w
         .prefix_list_reference(
@@ -409,7 +588,10 @@ async fn writes_change_the_world_through_its_rules() {
             &tgw_ha_core::ids::PrefixListId::new(demo::PL_PARIS_OFFICES),
         )
         .unwrap();
-    assert_eq!(pl.attachment.as_ref().map(|a| a.as_str()), Some(demo::ATT_LYON));
+    assert_eq!(
+        pl.attachment.as_ref().map(|a| a.as_str()),
+        Some(demo::ATT_LYON)
+    );
 }
 
 #[tokio::test]
@@ -418,5 +600,8 @@ async fn spawned_sandbox_stops_cleanly() {
     let addr = sb.local_addr();
     assert_eq!(ec2(addr, "DescribeVpnConnections", &[]).await.status, 200);
     sb.stop().await.expect("stopped cleanly");
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "no longer listening");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "no longer listening"
+    );
 }

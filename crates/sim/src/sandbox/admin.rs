@@ -63,7 +63,17 @@ pub(crate) async fn put_world(State(s): State<SandboxState>, body: Bytes) -> Res
     rebase(&mut world, real_now());
     // The new world's faults replace the old ones only if it names some.
     if let Some(f) = world.faults.clone() {
-        s.sim_faults().set(f);
+        let patch = FaultsPatch {
+            latency_ms: Some(f.latency_ms),
+            throttle_rate: Some(f.throttle_rate),
+            throttle_ops: Some(f.throttle_ops),
+            seed: Some(f.seed),
+            fail: Some(f.fail),
+            ..FaultsPatch::default()
+        };
+        if let Err(e) = s.patch_faults(patch) {
+            return error(StatusCode::BAD_REQUEST, e);
+        }
     }
     *lock(s.world()) = world;
     get_world(State(s)).await
