@@ -59,3 +59,179 @@ impl PolicyArgs {
         Ok(p)
     }
 }
+
+impl PolicyArgs {
+    /// The same settings read from variables by name (`TGW_HA_FAILBACK`, …), as the Lambda
+    /// function gets them; clap reads them for the CLI. An empty value counts as unset (a
+    /// template often passes "" for an optional parameter).
+    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        Ok(Self {
+            failback: lookup(get, "TGW_HA_FAILBACK", parse_bool)?,
+            hold_down_seconds: lookup(get, "TGW_HA_HOLD_DOWN_SECONDS", parse_number)?,
+            min_switch_interval_seconds: lookup(
+                get,
+                "TGW_HA_MIN_SWITCH_INTERVAL_SECONDS",
+                parse_number,
+            )?,
+            min_tunnels_up: lookup(get, "TGW_HA_MIN_TUNNELS_UP", parse_number)?,
+            group_tag_keys: lookup(get, "TGW_HA_GROUP_TAG_KEYS", |v| {
+                Ok(v.split(',').map(str::to_owned).collect())
+            })?,
+        })
+    }
+}
+
+/// The log level when `TGW_HA_LOG` is not set.
+pub const DEFAULT_LOG: &str = "info";
+
+/// Everything the Lambda function reads from its environment, also what `tgw-ha invoke` runs
+/// the same handler with (there from the CLI's flags, which read the same variables).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub policy: Policy,
+    /// `TGW_HA_TABLE`: the DynamoDB table of the ledger and lease. Without it the function can
+    /// only read (`status`, dry runs, ignored events): anything that writes is refused.
+    pub table: Option<String>,
+    /// `TGW_HA_TOPIC_ARN`: where notifications go; none without it.
+    pub topic_arn: Option<String>,
+    /// `TGW_HA_LOG`: a level (`error`, `warn`, `info`, `debug`, `trace`) or a tracing filter.
+    pub log: String,
+}
+
+impl Config {
+    /// From the process environment (the Lambda function).
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(&|k| std::env::var(k).ok())
+    }
+
+    /// From variables looked up by name (tests give a map).
+    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let non_empty = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        Ok(Self {
+            policy: PolicyArgs::from_lookup(get)?.policy()?,
+            table: non_empty("TGW_HA_TABLE"),
+            topic_arn: non_empty("TGW_HA_TOPIC_ARN"),
+            log: non_empty("TGW_HA_LOG").unwrap_or_else(|| DEFAULT_LOG.to_owned()),
+        })
+    }
+}
+
+fn lookup<T>(
+    get: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> anyhow::Result<Option<T>> {
+    match get(name) {
+        None => Ok(None),
+        Some(v) if v.trim().is_empty() => Ok(None),
+        Some(v) => parse(v.trim())
+            .map(Some)
+            .map_err(|expected| anyhow::anyhow!("{name} is {v:?}; expected {expected}")),
+    }
+}
+
+/// The values clap's `BoolishValueParser` takes, so that a variable means the same to the
+/// function and to the CLI.
+fn parse_bool(v: &str) -> Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "y" | "yes" | "t" | "true" | "on" | "1" => Ok(true),
+        "n" | "no" | "f" | "false" | "off" | "0" => Ok(false),
+        _ => Err("true or false".into()),
+    }
+}
+
+fn parse_number<T: std::str::FromStr>(v: &str) -> Result<T, String> {
+    v.parse()
+        .map_err(|_| "a whole number of at least 0".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn config(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let map: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(&|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_set() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.policy, Policy::default());
+        assert_eq!(c.table, None);
+        assert_eq!(c.topic_arn, None);
+        assert_eq!(c.log, DEFAULT_LOG);
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let c = config(&[
+            ("TGW_HA_TABLE", "tgw-ha-prod"),
+            (
+                "TGW_HA_TOPIC_ARN",
+                "arn:aws:sns:eu-west-1:111122223333:tgw-ha",
+            ),
+            ("TGW_HA_FAILBACK", "yes"),
+            ("TGW_HA_HOLD_DOWN_SECONDS", "600"),
+            ("TGW_HA_MIN_SWITCH_INTERVAL_SECONDS", "0"),
+            ("TGW_HA_MIN_TUNNELS_UP", "2"),
+            ("TGW_HA_GROUP_TAG_KEYS", " paris, lyon ,,"),
+            ("TGW_HA_LOG", "debug"),
+        ])
+        .unwrap();
+        assert_eq!(c.table.as_deref(), Some("tgw-ha-prod"));
+        assert_eq!(
+            c.topic_arn.as_deref(),
+            Some("arn:aws:sns:eu-west-1:111122223333:tgw-ha")
+        );
+        assert_eq!(
+            c.policy,
+            Policy {
+                failback: true,
+                hold_down_secs: 600,
+                min_switch_interval_secs: 0,
+                min_tunnels_up: 2,
+                group_tag_keys: Some(vec!["paris".into(), "lyon".into()]),
+            }
+        );
+        assert_eq!(c.log, "debug");
+    }
+
+    #[test]
+    fn empty_values_are_unset() {
+        let c = config(&[
+            ("TGW_HA_TABLE", ""),
+            ("TGW_HA_TOPIC_ARN", " "),
+            ("TGW_HA_FAILBACK", ""),
+            ("TGW_HA_GROUP_TAG_KEYS", ""),
+        ])
+        .unwrap();
+        assert_eq!(c.table, None);
+        assert_eq!(c.topic_arn, None);
+        assert_eq!(c.policy, Policy::default());
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (k, v) in [
+            ("TGW_HA_FAILBACK", "maybe"),
+            ("TGW_HA_HOLD_DOWN_SECONDS", "5m"),
+            ("TGW_HA_MIN_TUNNELS_UP", "-1"),
+        ] {
+            let e = config(&[(k, v)]).unwrap_err().to_string();
+            assert!(e.contains(k) && e.contains(v), "{e}");
+        }
+        let e = config(&[("TGW_HA_MIN_TUNNELS_UP", "3")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("min tunnels up"), "{e}");
+    }
+}

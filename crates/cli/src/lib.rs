@@ -3,12 +3,16 @@
 //! trigger to the engine, show the outcome. Every decision is the engine's and the core's.
 
 #[cfg(feature = "aws")]
+pub mod alarms_cmd;
+#[cfg(feature = "aws")]
 pub mod aws_backend;
 pub mod backend;
 #[cfg(feature = "aws")]
 pub mod bench;
 pub mod config;
 pub mod demo;
+#[cfg(feature = "aws")]
+pub mod lambda;
 pub mod render;
 pub mod sandbox_cmd;
 #[cfg(feature = "aws")]

@@ -100,6 +100,17 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Run the Lambda handler in-process on an event file, against the configured endpoints
+    /// (a rehearsal); prints what the function would return.
+    #[cfg(feature = "aws")]
+    Invoke {
+        /// The event JSON file (`-` for standard input).
+        #[arg(long)]
+        event: PathBuf,
+        /// Change nothing: show what the event would move.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Tell a whole outage story on a built-in world, no AWS needed.
     Demo {
         /// Pause between steps (seconds), for presenting.
@@ -131,6 +142,10 @@ enum Command {
     #[cfg(feature = "aws")]
     #[command(subcommand)]
     Table(TableCommand),
+    /// CloudWatch alarms for every member VPN (the ones the deployment's rule listens to).
+    #[cfg(feature = "aws")]
+    #[command(subcommand)]
+    Alarms(tgw_ha::alarms_cmd::AlarmsCommand),
 }
 
 #[cfg(feature = "aws")]
@@ -163,6 +178,10 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let trigger = match cli.command {
         Command::Demo { pause } => return demo::run(output, pause).await,
         #[cfg(feature = "aws")]
+        Command::Invoke { event, dry_run } => {
+            return tgw_ha::lambda::invoke::run(&event, dry_run, &cli.aws, policy, &cli.log).await;
+        }
+        #[cfg(feature = "aws")]
         Command::Bench {
             routes,
             latency_ms,
@@ -176,6 +195,10 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             return tgw_ha::sandbox_cmd::run(args, cli.world.as_deref()).await;
         }
         Command::World(cmd) => return backend::world_command(cmd, cli.world.as_deref(), output),
+        #[cfg(feature = "aws")]
+        Command::Alarms(cmd) => {
+            return tgw_ha::alarms_cmd::run(cmd, &cli.aws, policy, output).await;
+        }
         #[cfg(feature = "aws")]
         Command::Table(TableCommand::Create) => {
             println!("{}", cli.aws.create_table().await?);

@@ -1,0 +1,222 @@
+//! The handler's backend in AWS: EC2 through the SDK (a client per Region the triggers name),
+//! the ledger and lease in DynamoDB (`TGW_HA_TABLE`), notifications to SNS
+//! (`TGW_HA_TOPIC_ARN`). Endpoints and credentials come from the SDK's standard configuration,
+//! so `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_EC2`, `AWS_ENDPOINT_URL_DYNAMODB` and
+//! `AWS_ENDPOINT_URL_SNS` point the function at local servers.
+
+use crate::config::Config;
+use crate::lambda::error::HandlerError;
+use crate::lambda::handler::Backend;
+use async_trait::async_trait;
+use aws_config::{Region, SdkConfig};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tgw_ha_aws::{AwsOptions, DynamoStore, Ec2Network, SnsNotifier};
+use tgw_ha_core::Timestamp;
+use tgw_ha_core::ids::TgwId;
+use tgw_ha_core::state::TgwState;
+use tgw_ha_engine::ports::{
+    Clock, Lease, NoNotifier, Notifier, Ports, StateStore, StoreError, SystemClock, Versioned,
+};
+
+pub struct AwsBackend {
+    sdk: SdkConfig,
+    ec2_endpoint: Option<String>,
+    /// EC2 ports by Region (`None`: the configuration's own), built on first use.
+    networks: Mutex<BTreeMap<Option<String>, Arc<Ec2Network>>>,
+    store: Arc<dyn StateStore>,
+    lease: Arc<dyn Lease>,
+    has_ledger: bool,
+    notifier: Arc<dyn Notifier>,
+    clock: Arc<dyn Clock>,
+}
+
+impl AwsBackend {
+    /// The standard AWS configuration chain of the process (the Lambda's role and Region).
+    pub async fn from_env(config: &Config) -> Self {
+        let sdk = tgw_ha_aws::load_sdk_config(&AwsOptions::default()).await;
+        Self::new(sdk, config)
+    }
+
+    /// Over a given SDK configuration; sends no request.
+    pub fn new(sdk: SdkConfig, config: &Config) -> Self {
+        let (store, lease, has_ledger): (Arc<dyn StateStore>, Arc<dyn Lease>, bool) =
+            match &config.table {
+                Some(table) => {
+                    let s = Arc::new(DynamoStore::new(tgw_ha_aws::dynamodb_client(&sdk), table));
+                    (s.clone(), s, true)
+                }
+                None => (Arc::new(NoLedger), Arc::new(NoLedger), false),
+            };
+        let notifier: Arc<dyn Notifier> = match &config.topic_arn {
+            Some(arn) => Arc::new(SnsNotifier::new(tgw_ha_aws::sns_client(&sdk), arn)),
+            None => Arc::new(NoNotifier),
+        };
+        Self {
+            sdk,
+            ec2_endpoint: None,
+            networks: Mutex::default(),
+            store,
+            lease,
+            has_ledger,
+            notifier,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Send EC2 requests here whatever the Region (the CLI's `--endpoint-url`, tests).
+    pub fn with_ec2_endpoint(mut self, url: Option<String>) -> Self {
+        self.ec2_endpoint = url;
+        self
+    }
+
+    /// Use another state store and lease (the CLI's `--state-file`).
+    pub fn with_state(mut self, store: Arc<dyn StateStore>, lease: Arc<dyn Lease>) -> Self {
+        self.store = store;
+        self.lease = lease;
+        self.has_ledger = true;
+        self
+    }
+
+    /// The Region of the function's own clients.
+    pub fn home_region(&self) -> Option<&str> {
+        self.sdk.region().map(|r| r.as_ref())
+    }
+
+    /// The EC2 client for `region` (`None` or the home Region: the configuration's own).
+    pub fn ec2_client(&self, region: Option<&str>) -> aws_sdk_ec2::Client {
+        let base = tgw_ha_aws::ec2_client(&self.sdk);
+        let mut builder = base.config().to_builder();
+        if let Some(r) = region {
+            builder = builder.region(Region::new(r.to_owned()));
+        }
+        if let Some(url) = &self.ec2_endpoint {
+            builder = builder.endpoint_url(url);
+        }
+        aws_sdk_ec2::Client::from_conf(builder.build())
+    }
+
+    fn network(&self, region: Option<&str>) -> Arc<Ec2Network> {
+        let key = region
+            .filter(|r| Some(*r) != self.home_region())
+            .map(str::to_owned);
+        let mut networks = self
+            .networks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        networks
+            .entry(key.clone())
+            .or_insert_with(|| {
+                Arc::new(
+                    Ec2Network::new(self.ec2_client(key.as_deref())).with_clock(self.clock.clone()),
+                )
+            })
+            .clone()
+    }
+}
+
+impl Backend for AwsBackend {
+    fn ports(&self, region: Option<&str>) -> Result<Ports, HandlerError> {
+        Ok(Ports {
+            network: self.network(region),
+            store: self.store.clone(),
+            lease: self.lease.clone(),
+            notifier: self.notifier.clone(),
+            clock: self.clock.clone(),
+        })
+    }
+
+    fn has_ledger(&self) -> bool {
+        self.has_ledger
+    }
+
+    fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
+    }
+}
+
+const NO_TABLE: &str = "TGW_HA_TABLE is not set: no ledger to write to";
+
+/// Reads see an empty state; writes are refused (the handler refuses them earlier, with a
+/// message naming the trigger).
+struct NoLedger;
+
+#[async_trait]
+impl StateStore for NoLedger {
+    async fn load(&self, _: &TgwId) -> Result<Versioned<TgwState>, StoreError> {
+        Ok(Versioned {
+            value: TgwState::default(),
+            version: 0,
+        })
+    }
+    async fn save(&self, _: &TgwId, _: u64, _: &TgwState) -> Result<u64, StoreError> {
+        Err(StoreError::Other(NO_TABLE.into()))
+    }
+}
+
+#[async_trait]
+impl Lease for NoLedger {
+    async fn acquire(
+        &self,
+        _: &TgwId,
+        _: &str,
+        _: Duration,
+        _: Timestamp,
+    ) -> Result<bool, StoreError> {
+        Err(StoreError::Other(NO_TABLE.into()))
+    }
+    async fn renew(
+        &self,
+        _: &TgwId,
+        _: &str,
+        _: Duration,
+        _: Timestamp,
+    ) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+    async fn release(&self, _: &TgwId, _: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_config::BehaviorVersion;
+    use aws_sdk_ec2::config::Credentials;
+
+    async fn backend(endpoint: Option<&str>) -> AwsBackend {
+        let loader = aws_config::defaults(BehaviorVersion::latest())
+            .credentials_provider(Credentials::new("test", "test", None, None, "test"));
+        let sdk = tgw_ha_aws::load_sdk_config_with(
+            loader,
+            &AwsOptions {
+                region: Some("us-west-2".into()),
+                endpoint_url: Some("http://127.0.0.1:9".into()),
+                ..AwsOptions::default()
+            },
+        )
+        .await;
+        let config = Config::from_lookup(&|_| None).unwrap();
+        AwsBackend::new(sdk, &config).with_ec2_endpoint(endpoint.map(str::to_owned))
+    }
+
+    #[tokio::test]
+    async fn ec2_clients_follow_the_trigger_region() {
+        let b = backend(None).await;
+        assert_eq!(b.home_region(), Some("us-west-2"));
+        let region = |c: aws_sdk_ec2::Client| c.config().region().map(|r| r.to_string());
+        assert_eq!(region(b.ec2_client(None)).as_deref(), Some("us-west-2"));
+        assert_eq!(
+            region(b.ec2_client(Some("eu-west-1"))).as_deref(),
+            Some("eu-west-1")
+        );
+        // One port per Region, reused; the home Region's is the default one.
+        let a = b.network(Some("eu-west-1"));
+        assert!(Arc::ptr_eq(&a, &b.network(Some("eu-west-1"))));
+        assert!(Arc::ptr_eq(&b.network(None), &b.network(Some("us-west-2"))));
+        assert!(!Arc::ptr_eq(&a, &b.network(None)));
+        assert!(!b.has_ledger());
+    }
+}

@@ -1,0 +1,140 @@
+//! The handler's errors, and how each reaches Lambda: an `errorType` of
+//! `Retryable.<Kind>` or `NotRetryable.<Kind>` and a message that names what was received or
+//! what failed (with the resource ids).
+//!
+//! Lambda itself retries every failed asynchronous invocation the same way (up to the
+//! function's `MaximumRetryAttempts`), then hands it to the on-failure destination: the prefix
+//! tells the person (or the rule) reading that destination whether running it again may help.
+//! A `NotRetryable` error changed nothing, so Lambda's retries of it are harmless.
+
+use std::fmt::Write as _;
+use tgw_ha_core::events::EventError;
+use tgw_ha_core::ids::VpnId;
+use tgw_ha_engine::EngineError;
+use tgw_ha_engine::outcome::{MoveStatus, Outcome};
+
+/// Failed moves listed in an `Incomplete` error's message; the rest are counted.
+const FAILURES_LISTED: usize = 5;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The payload is not an event tgw-ha handles (or is malformed): nothing was changed.
+    #[error("{0}")]
+    Event(#[from] EventError),
+    /// An alarm or the reference event names a VPN that belongs to no valid group: the alarm
+    /// or rule was set up for a VPN that is not tagged (or sits on a TGW with no group).
+    #[error(
+        "{trigger}: {vpn} belongs to no group on its transit gateway (tag it <group>=primary or \
+         <group>=backup next to the other members); nothing changed"
+    )]
+    NoGroup { trigger: String, vpn: VpnId },
+    /// The function's configuration is incomplete or invalid: nothing was changed.
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("{0}")]
+    Engine(#[from] EngineError),
+}
+
+impl HandlerError {
+    /// Whether running the same event again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            HandlerError::Engine(e) => e.is_retryable(),
+            HandlerError::Event(_) | HandlerError::NoGroup { .. } | HandlerError::Config(_) => {
+                false
+            }
+        }
+    }
+
+    /// The error's kind: the engine error's variant, or `InvalidEvent`, `NoGroup`, `Config`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            HandlerError::Event(_) => "InvalidEvent",
+            HandlerError::NoGroup { .. } => "NoGroup",
+            HandlerError::Config(_) => "Config",
+            HandlerError::Engine(e) => match e {
+                EngineError::UnknownVpn { .. } => "UnknownVpn",
+                EngineError::NotOnTgw { .. } => "NotOnTgw",
+                EngineError::UnknownGroup { .. } => "UnknownGroup",
+                EngineError::InvalidGroup { .. } => "InvalidGroup",
+                EngineError::Busy { .. } => "Busy",
+                EngineError::DryRunWrite { .. } => "DryRunWrite",
+                EngineError::Plan(_) => "Plan",
+                EngineError::Network(_) => "Network",
+                EngineError::Store(_) => "Store",
+                EngineError::Notify(_) => "Notify",
+                EngineError::Incomplete { .. } => "Incomplete",
+            },
+        }
+    }
+
+    /// Lambda's `errorType`: `Retryable.Busy`, `NotRetryable.InvalidEvent`, …
+    pub fn error_type(&self) -> String {
+        let class = if self.is_retryable() {
+            "Retryable"
+        } else {
+            "NotRetryable"
+        };
+        format!("{class}.{}", self.kind())
+    }
+
+    /// Lambda's `errorMessage`: the error, and for a partly failed run which moves failed.
+    pub fn message(&self) -> String {
+        let mut m = self.to_string();
+        if let Some(o) = self.outcome() {
+            m.push_str(&failure_summary(o));
+        }
+        m
+    }
+
+    /// The outcome of a run in which some moves failed.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        match self {
+            HandlerError::Engine(e) => e.outcome(),
+            _ => None,
+        }
+    }
+}
+
+/// `; moved 30 of 32; failed: tgw-rtb-…/10.10.3.0/24 → tgw-attach-…: …` for the message.
+fn failure_summary(o: &Outcome) -> String {
+    let failures: Vec<_> = o
+        .tgws
+        .iter()
+        .flat_map(|t| t.results.iter())
+        .filter(|r| r.is_failure())
+        .collect();
+    let mut s = format!("; moved {} of {}; failed:", o.moved(), o.planned());
+    for r in failures.iter().take(FAILURES_LISTED) {
+        let why = match &r.status {
+            MoveStatus::Failed { error, .. } => error.as_str(),
+            MoveStatus::Abandoned { reason } => reason.as_str(),
+            MoveStatus::Done | MoveStatus::Vanished => "",
+        };
+        let _ = write!(
+            s,
+            " {}/{} → {} ({why});",
+            r.planned.key.table, r.planned.key.destination, r.planned.to
+        );
+    }
+    if failures.len() > FAILURES_LISTED {
+        let _ = write!(s, " and {} more", failures.len() - FAILURES_LISTED);
+    }
+    s.trim_end_matches(';').to_owned()
+}
+
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(e: HandlerError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: e.error_type(),
+            error_message: e.message(),
+        }
+    }
+}
+
+impl From<&HandlerError> for serde_json::Value {
+    /// The error as `aws lambda invoke` shows a function error.
+    fn from(e: &HandlerError) -> Self {
+        serde_json::json!({ "errorType": e.error_type(), "errorMessage": e.message() })
+    }
+}

@@ -1,0 +1,277 @@
+//! The Lambda handler: one payload in, the engine's [`Outcome`] (as JSON) or a typed
+//! [`HandlerError`] out. The same code runs in `bootstrap`, in `tgw-ha invoke` and in the tests;
+//! only the [`Backend`] (which ports, for which Region) differs.
+//!
+//! Per invocation: parse the payload (`tgw_ha_core::events`), refuse what is not ours before
+//! anything is read, build an engine whose lease owner is the request id, with the EC2 side in
+//! the Region the trigger names (Network Manager events arrive in us-west-2 and carry the TGW's
+//! Region in `detail.region`), run it, log the outcome and print one EMF line.
+
+use crate::config::Config;
+use crate::lambda::dry_run::{dry_ports, mark_dry};
+use crate::lambda::emf::{emf, emf_error};
+use crate::lambda::error::HandlerError;
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
+use tgw_ha_core::events::{parse_event, parse_event_value};
+use tgw_ha_core::state::SignalSource;
+use tgw_ha_core::trigger::Trigger;
+use tgw_ha_engine::ports::{Clock, Ports};
+use tgw_ha_engine::{Engine, EngineConfig, Outcome};
+use tracing::Instrument;
+
+/// Where the handler gets its ports from.
+pub trait Backend: Send + Sync {
+    /// The ports of one invocation, with the EC2 side in `region` (`None`: the function's own
+    /// Region). The state store, lease and notifier stay in the function's Region.
+    fn ports(&self, region: Option<&str>) -> Result<Ports, HandlerError>;
+    /// Whether there is a ledger to write to (`TGW_HA_TABLE`); without one, only reads run.
+    fn has_ledger(&self) -> bool;
+    /// The clock of the ports (for the timestamp of an error's metrics).
+    fn clock(&self) -> Arc<dyn Clock>;
+}
+
+/// What the handler knows of the invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    pub request_id: String,
+    pub function_name: String,
+}
+
+impl Invocation {
+    /// Who holds the lease during this invocation: a person reading a stuck lease in the table
+    /// can find the invocation's logs by its request id.
+    pub fn owner(&self) -> String {
+        format!("lambda:{}:{}", self.function_name, self.request_id)
+    }
+}
+
+impl From<&lambda_runtime::Context> for Invocation {
+    fn from(ctx: &lambda_runtime::Context) -> Self {
+        Self {
+            request_id: ctx.request_id.clone(),
+            function_name: ctx.env_config.function_name.clone(),
+        }
+    }
+}
+
+/// Where the per-invocation EMF line goes.
+#[derive(Debug, Clone, Default)]
+pub enum EmfSink {
+    /// One line on stdout (the Lambda function: CloudWatch Logs extracts the metrics).
+    #[default]
+    Stdout,
+    /// As a `metrics` log event at info level (`tgw-ha invoke`: stdout is the result).
+    Log,
+    /// Kept in memory (tests).
+    Memory(Arc<Mutex<Vec<Value>>>),
+    Off,
+}
+
+impl EmfSink {
+    fn emit(&self, doc: Value) {
+        match self {
+            EmfSink::Stdout => println!("{doc}"),
+            EmfSink::Log => tracing::info!(emf = %doc, "metrics"),
+            EmfSink::Memory(m) => m
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(doc),
+            EmfSink::Off => {}
+        }
+    }
+}
+
+pub struct Handler {
+    config: Config,
+    backend: Arc<dyn Backend>,
+    emf: EmfSink,
+    dry_run: bool,
+}
+
+impl Handler {
+    pub fn new(config: Config, backend: Arc<dyn Backend>) -> Self {
+        Self {
+            config,
+            backend,
+            emf: EmfSink::default(),
+            dry_run: false,
+        }
+    }
+
+    pub fn with_emf(mut self, sink: EmfSink) -> Self {
+        self.emf = sink;
+        self
+    }
+
+    /// Change nothing, whatever the event: operator actions run as `dryRun`, every other
+    /// trigger over ports that keep their writes ([`dry_ports`]).
+    pub fn with_dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Handle a decoded payload (what the Lambda runtime hands over).
+    pub async fn handle(&self, event: Value, inv: &Invocation) -> Result<Value, HandlerError> {
+        self.instrumented(inv, parse_event_value(&event)).await
+    }
+
+    /// Handle a payload as text (`tgw-ha invoke` reads a file; invalid JSON is an error here,
+    /// whereas Lambda refuses it before the function runs).
+    pub async fn handle_str(&self, event: &str, inv: &Invocation) -> Result<Value, HandlerError> {
+        self.instrumented(inv, parse_event(event)).await
+    }
+
+    async fn instrumented(
+        &self,
+        inv: &Invocation,
+        parsed: Result<Trigger, tgw_ha_core::events::EventError>,
+    ) -> Result<Value, HandlerError> {
+        let span = tracing::info_span!("invocation", request_id = %inv.request_id);
+        async {
+            let result = match parsed {
+                Ok(trigger) => self.run(trigger, inv).await,
+                Err(e) => Err(HandlerError::Event(e)),
+            };
+            self.report(&result, inv);
+            match result {
+                Ok(outcome) => serde_json::to_value(&outcome)
+                    .map_err(|e| HandlerError::Config(format!("cannot encode the outcome: {e}"))),
+                Err(e) => Err(e),
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Run one trigger and return the engine's outcome.
+    pub async fn run(&self, trigger: Trigger, inv: &Invocation) -> Result<Outcome, HandlerError> {
+        tracing::info!(trigger = %trigger.describe(), kind = kind(&trigger), "trigger");
+        let (trigger, simulate_writes) = match trigger {
+            Trigger::Operator { action, dry_run } => (
+                Trigger::Operator {
+                    action,
+                    dry_run: dry_run || self.dry_run,
+                },
+                false,
+            ),
+            t => (t, self.dry_run),
+        };
+        if writes(&trigger) && !simulate_writes && !self.backend.has_ledger() {
+            return Err(HandlerError::Config(format!(
+                "{} would write routes or state, and there is no ledger: set TGW_HA_TABLE to the \
+                 DynamoDB table of the ledger and lease (read-only actions such as \
+                 {{\"action\": \"status\"}} work without it); nothing changed",
+                trigger.describe()
+            )));
+        }
+        let mut ports = self.backend.ports(region(&trigger))?;
+        if simulate_writes {
+            ports = dry_ports(ports);
+        }
+        let engine = Engine::new(
+            ports,
+            EngineConfig {
+                policy: self.config.policy.clone(),
+                owner: inv.owner(),
+                ..EngineConfig::default()
+            },
+        );
+        let mut outcome = engine.handle(&trigger).await?;
+        if simulate_writes {
+            mark_dry(&mut outcome);
+        }
+        // An alarm or reference event exists only because someone set it up for this VPN: if it
+        // is in no group, that set-up is wrong and must be seen (on-failure destination), not
+        // silently succeed. Network Manager and Health events cover every VPN of the account:
+        // for a VPN in no group they are simply not ours.
+        if let Trigger::Vpn { signal, .. } = &trigger
+            && matches!(
+                signal.source,
+                SignalSource::CloudWatchAlarm | SignalSource::Reference
+            )
+            && outcome.tgws.is_empty()
+        {
+            return Err(HandlerError::NoGroup {
+                trigger: trigger.describe(),
+                vpn: signal.vpn.clone(),
+            });
+        }
+        Ok(outcome)
+    }
+
+    /// One log line and one EMF line per invocation.
+    fn report(&self, result: &Result<Outcome, HandlerError>, inv: &Invocation) {
+        let outcome = match result {
+            Ok(o) => Some(o),
+            Err(e) => e.outcome(),
+        };
+        if let Some(o) = outcome {
+            let groups: Vec<String> = o
+                .groups()
+                .filter(|g| g.in_scope)
+                .map(|g| format!("{}:{}", g.name, g.status.as_str()))
+                .collect();
+            tracing::info!(
+                trigger = %o.trigger,
+                groups = %groups.join(" "),
+                planned = o.planned(),
+                moved = o.moved(),
+                failed = o.failed(),
+                dry_run = o.dry_run,
+                notes = %o.notes.join("; "),
+                "outcome"
+            );
+            self.emf.emit(emf(o, &inv.function_name));
+        }
+        if let Err(e) = result {
+            let error_type = e.error_type();
+            if e.is_retryable() {
+                tracing::warn!(error_type = %error_type, error = %e.message(), "invocation failed");
+            } else {
+                tracing::error!(error_type = %error_type, error = %e.message(), "invocation failed");
+            }
+            if outcome.is_none() {
+                self.emf.emit(emf_error(
+                    &error_type,
+                    &inv.function_name,
+                    self.backend.clock().now(),
+                ));
+            }
+        }
+    }
+}
+
+/// The Region whose EC2 the trigger is about, when it says.
+pub fn region(trigger: &Trigger) -> Option<&str> {
+    match trigger {
+        Trigger::Vpn { region, .. } | Trigger::Tgw { region, .. } | Trigger::All { region } => {
+            region.as_deref()
+        }
+        Trigger::Notice { .. } | Trigger::Operator { .. } | Trigger::Ignore { .. } => None,
+    }
+}
+
+/// Whether handling the trigger may write routes or state.
+fn writes(trigger: &Trigger) -> bool {
+    match trigger {
+        Trigger::Ignore { .. } => false,
+        Trigger::Operator { action, dry_run } => action.writes() && !dry_run,
+        _ => true,
+    }
+}
+
+fn kind(trigger: &Trigger) -> &'static str {
+    match trigger {
+        Trigger::Vpn { .. } => "vpn",
+        Trigger::Tgw { .. } => "tgw",
+        Trigger::Notice { .. } => "notice",
+        Trigger::All { .. } => "all",
+        Trigger::Operator { .. } => "operator",
+        Trigger::Ignore { .. } => "ignore",
+    }
+}
