@@ -762,7 +762,15 @@ fn describe(v: &Value) -> String {
         Value::Array(a) => format!("an array of {} element(s)", a.len()),
         Value::Object(o) if o.is_empty() => "an empty object".to_owned(),
         Value::Object(o) => {
-            let mut keys: Vec<String> = o.keys().take(KEYS_SHOWN).map(|k| truncate(k)).collect();
+            // Sorted: a serde_json built with `preserve_order` (feature unification can turn it
+            // on) would otherwise list them in arrival order, and messages must be stable.
+            let mut sorted: Vec<&String> = o.keys().collect();
+            sorted.sort();
+            let mut keys: Vec<String> = sorted
+                .into_iter()
+                .take(KEYS_SHOWN)
+                .map(|k| truncate(k))
+                .collect();
             if o.len() > KEYS_SHOWN {
                 keys.push(format!("… {} more", o.len() - KEYS_SHOWN));
             }
