@@ -201,6 +201,7 @@ pub async fn run_case(
         EngineConfig {
             policy: Policy::default(),
             owner: "tgw-ha-bench".into(),
+            executor: executor_for(limits),
             ..EngineConfig::default()
         },
     );
@@ -267,6 +268,21 @@ pub async fn run_case(
         calls: diff_by_action(&before, &after),
         peak_rss_mib: peak_rss_mib(),
     })
+}
+
+/// Against a sandbox without limits (the memory case) the engine's own pacing is lifted too:
+/// that case measures memory, not EC2's budget.
+fn executor_for(limits: &str) -> tgw_ha_engine::executor::ExecutorConfig {
+    let mut c = tgw_ha_engine::executor::ExecutorConfig::default();
+    if limits == "none" {
+        let unlimited = tgw_ha_engine::executor::Bucket {
+            burst: 1e9,
+            per_second: 1e9,
+        };
+        c.mutating = unlimited;
+        c.reads = unlimited;
+    }
+    c
 }
 
 /// The sandbox's call counts are cumulative; the failover's are the difference.

@@ -26,8 +26,8 @@ pub struct Bucket {
 pub struct ExecutorConfig {
     pub mutating: Bucket,
     pub reads: Bucket,
-    /// Moves in flight at once. EC2's bucket, not this, is the real limit; a few in flight hide
-    /// each call's latency.
+    /// Moves in flight at once: EC2's burst, so that a failover of up to 50 routes costs one
+    /// round trip. EC2's bucket, not this, is the limit after that.
     pub concurrency: usize,
     pub max_attempts: u32,
     pub base_backoff: Duration,
@@ -47,7 +47,7 @@ impl Default for ExecutorConfig {
                 burst: 100.0,
                 per_second: 20.0,
             },
-            concurrency: 32,
+            concurrency: 50,
             max_attempts: 8,
             base_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(20),
