@@ -101,6 +101,15 @@ pub fn sns_client(config: &SdkConfig) -> aws_sdk_sns::Client {
     aws_sdk_sns::Client::from_conf(conf)
 }
 
+/// A CloudWatch client for [`crate::alarms`], with the chain's retries (throttled alarm writes
+/// back off and retry: PutMetricAlarm's budget is a few calls a second) and the same timeouts.
+pub fn cloudwatch_client(config: &SdkConfig) -> aws_sdk_cloudwatch::Client {
+    let conf = aws_sdk_cloudwatch::config::Builder::from(config)
+        .timeout_config(timeouts())
+        .build();
+    aws_sdk_cloudwatch::Client::from_conf(conf)
+}
+
 fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)

@@ -2,7 +2,8 @@
 //! [`Network`](tgw_ha_engine::ports::Network) port; DynamoDB as [`DynamoStore`], its
 //! [`StateStore`](tgw_ha_engine::ports::StateStore) and [`Lease`](tgw_ha_engine::ports::Lease)
 //! (layout in `docs/state.md`); SNS as [`SnsNotifier`], its
-//! [`Notifier`](tgw_ha_engine::ports::Notifier).
+//! [`Notifier`](tgw_ha_engine::ports::Notifier). CloudWatch: [`alarms`], one alarm per member
+//! VPN, kept in step with the tags (`tgw-ha alarms sync`).
 //!
 //! Contract: every read returns all pages — SearchTransitGatewayRoutes included, whether EC2
 //! pages it with `NextToken` or only says `AdditionalRoutesAvailable` (then the search is
@@ -16,6 +17,7 @@
 //! Configuration ([`config`]) is the usual AWS chain plus the CLI's region, profile, endpoint
 //! and role overrides. No SDK type crosses this crate's port: the engine never sees one.
 
+pub mod alarms;
 pub mod config;
 pub mod dynamodb;
 mod errors;
@@ -24,7 +26,8 @@ mod search;
 pub mod sns;
 
 pub use config::{
-    AwsOptions, dynamodb_client, ec2_client, load_sdk_config, load_sdk_config_with, sns_client,
+    AwsOptions, cloudwatch_client, dynamodb_client, ec2_client, load_sdk_config,
+    load_sdk_config_with, sns_client,
 };
 pub use dynamodb::{DynamoStore, TableCreation, create_table};
 pub use network::Ec2Network;

@@ -118,3 +118,71 @@ pub fn render(report: &SyncReport) -> String {
     ));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tgw_ha_aws::alarms::{AlarmChange, AlarmPlan};
+    use tgw_ha_core::ids::VpnId;
+
+    fn report(dry_run: bool) -> SyncReport {
+        SyncReport {
+            dry_run,
+            plan: AlarmPlan {
+                prefix: "tgw-ha-".into(),
+                changes: vec![
+                    AlarmChange {
+                        kind: ChangeKind::Create,
+                        alarm: "tgw-ha-vpn-0a".into(),
+                        vpn: VpnId::new("vpn-0a"),
+                        reason: "member of paris (primary)".into(),
+                        desired: None,
+                    },
+                    AlarmChange {
+                        kind: ChangeKind::Delete,
+                        alarm: "tgw-ha-vpn-0e".into(),
+                        vpn: VpnId::new("vpn-0e"),
+                        reason: "vpn is not a member of any valid group".into(),
+                        desired: None,
+                    },
+                ],
+                unchanged: vec!["tgw-ha-vpn-0b".into()],
+                ignored: vec!["tgw-ha-dashboard".into()],
+                invalid_groups: vec!["lille: only one member (vpn-0e)".into()],
+            },
+            applied: vec![],
+            failed: vec![],
+        }
+    }
+
+    #[test]
+    fn dry_run_table_shows_each_change_and_the_totals() {
+        let text = render(&report(true));
+        assert!(text.contains("create"), "{text}");
+        assert!(text.contains("tgw-ha-vpn-0a"), "{text}");
+        assert!(text.contains("member of paris (primary)"), "{text}");
+        assert!(
+            text.contains("invalid group (its vpns get no alarm): lille"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ignored (prefix tgw-ha- but not a tgw-ha vpn alarm): tgw-ha-dashboard")
+        );
+        assert!(
+            text.ends_with(
+                "alarms tgw-ha-*: create 1, update 0, delete 1, unchanged 1 (dry run: nothing changed)\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_failed_change_is_marked() {
+        let mut r = report(false);
+        r.applied = vec!["tgw-ha-vpn-0a".into()];
+        r.failed = vec![("tgw-ha-vpn-0e".into(), "access denied".into())];
+        let text = render(&r);
+        assert!(text.contains("delete (failed)"), "{text}");
+        assert!(text.contains("(1 applied, 1 failed)"), "{text}");
+    }
+}
