@@ -96,6 +96,12 @@ pub struct Config {
     pub topic_arn: Option<String>,
     /// `TGW_HA_LOG`: a level (`error`, `warn`, `info`, `debug`, `trace`) or a tracing filter.
     pub log: String,
+    /// `TGW_HA_ALARM_SYNC`: keep one CloudWatch alarm per member VPN on every scheduled sweep
+    /// (default off; `tgw-ha alarms sync` does the same by hand).
+    pub alarm_sync: bool,
+    /// `TGW_HA_ALARM_PREFIX`: the alarms' name prefix (default `tgw-ha-`), which the
+    /// deployment's EventBridge rule matches.
+    pub alarm_prefix: String,
 }
 
 impl Config {
@@ -116,6 +122,8 @@ impl Config {
             table: non_empty("TGW_HA_TABLE"),
             topic_arn: non_empty("TGW_HA_TOPIC_ARN"),
             log: non_empty("TGW_HA_LOG").unwrap_or_else(|| DEFAULT_LOG.to_owned()),
+            alarm_sync: lookup(get, "TGW_HA_ALARM_SYNC", parse_bool)?.unwrap_or(false),
+            alarm_prefix: non_empty("TGW_HA_ALARM_PREFIX").unwrap_or_else(|| "tgw-ha-".to_owned()),
         })
     }
 }

@@ -1006,3 +1006,66 @@ async fn fixtures_timeline_fails_back_at_the_end_of_the_default_hold_down() {
     let sent = subjects(&topic);
     assert_eq!(sent.len(), 2, "{sent:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_sweep_syncs_one_alarm_per_member_vpn_when_enabled() {
+    let sb = Sandbox::start(world()).await;
+    let prefix = "tgw-ha-sweep-";
+    let f = aws_handler(
+        &sb,
+        "alarmsync",
+        "eu-west-1",
+        &[
+            ("TGW_HA_ALARM_SYNC", "true"),
+            ("TGW_HA_ALARM_PREFIX", prefix),
+        ],
+    )
+    .await;
+    let o = f
+        .invoke(fixture_at("scheduled.json", now()))
+        .await
+        .expect("sweep");
+    assert!(
+        o.notes.iter().any(|n| n.starts_with("alarm sync: ")),
+        "{:?}",
+        o.notes
+    );
+    let cw = tgw_ha_aws::cloudwatch_client(&common::moto::sdk_config_in("eu-west-1").await);
+    let alarms = cw
+        .describe_alarms()
+        .alarm_name_prefix(prefix)
+        .send()
+        .await
+        .expect("describe alarms");
+    let mut names: Vec<String> = alarms
+        .metric_alarms()
+        .iter()
+        .filter_map(|a| a.alarm_name().map(str::to_owned))
+        .collect();
+    names.sort();
+    // Every member VPN of a valid group (paris, lyon, berlin's three), and not the partner VPN.
+    let mut expected: Vec<String> = [
+        VPN_PARIS,
+        VPN_LYON,
+        VPN_BERLIN_PRIMARY,
+        VPN_BERLIN_BACKUP,
+        tgw_ha_sim::demo_world::VPN_BERLIN_BACKUP2,
+    ]
+    .iter()
+    .map(|v| format!("{prefix}{v}"))
+    .collect();
+    expected.sort();
+    assert_eq!(names, expected);
+
+    // Without the setting, a sweep leaves alarms alone.
+    let g = aws_handler(&sb, "alarmsync-off", "eu-west-1", &[]).await;
+    let o = g
+        .invoke(fixture_at("scheduled.json", now()))
+        .await
+        .expect("sweep");
+    assert!(
+        !o.notes.iter().any(|n| n.contains("alarm sync")),
+        "{:?}",
+        o.notes
+    );
+}

@@ -6,7 +6,7 @@
 
 use crate::config::Config;
 use crate::lambda::error::HandlerError;
-use crate::lambda::handler::Backend;
+use crate::lambda::handler::{AlarmSync, Backend};
 use async_trait::async_trait;
 use aws_config::{Region, SdkConfig};
 use std::collections::BTreeMap;
@@ -133,6 +133,43 @@ impl Backend for AwsBackend {
 
     fn clock(&self) -> Arc<dyn Clock> {
         self.clock.clone()
+    }
+
+    fn alarms(&self) -> Option<Arc<dyn AlarmSync>> {
+        Some(Arc::new(CloudWatchAlarms(tgw_ha_aws::cloudwatch_client(
+            &self.sdk,
+        ))))
+    }
+}
+
+/// Alarm sync over CloudWatch in the function's own Region.
+struct CloudWatchAlarms(aws_sdk_cloudwatch::Client);
+
+#[async_trait]
+impl AlarmSync for CloudWatchAlarms {
+    async fn sync(
+        &self,
+        network: &dyn tgw_ha_engine::ports::Network,
+        policy: &tgw_ha_core::policy::Policy,
+        prefix: &str,
+    ) -> Result<String, String> {
+        let r = tgw_ha_aws::alarms::sync(&self.0, network, policy, prefix, false)
+            .await
+            .map_err(|e| e.to_string())?;
+        if r.failed.is_empty() {
+            Ok(format!("{} alarm changes applied", r.applied.len()))
+        } else {
+            Err(format!(
+                "{} applied, {} failed: {}",
+                r.applied.len(),
+                r.failed.len(),
+                r.failed
+                    .iter()
+                    .map(|(n, e)| format!("{n} ({e})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }
     }
 }
 

@@ -29,6 +29,22 @@ pub trait Backend: Send + Sync {
     fn has_ledger(&self) -> bool;
     /// The clock of the ports (for the timestamp of an error's metrics).
     fn clock(&self) -> Arc<dyn Clock>;
+    /// Where CloudWatch alarms are kept in step with the groups (`TGW_HA_ALARM_SYNC`); none
+    /// by default.
+    fn alarms(&self) -> Option<Arc<dyn AlarmSync>> {
+        None
+    }
+}
+
+/// Keeps one CloudWatch alarm per member VPN (`tgw_ha_aws::alarms`). Returns a summary.
+#[async_trait::async_trait]
+pub trait AlarmSync: Send + Sync {
+    async fn sync(
+        &self,
+        network: &dyn tgw_ha_engine::ports::Network,
+        policy: &tgw_ha_core::policy::Policy,
+        prefix: &str,
+    ) -> Result<String, String>;
 }
 
 /// What the handler knows of the invocation.
@@ -184,6 +200,8 @@ impl Handler {
         let mut outcome = engine.handle(&trigger).await?;
         if simulate_writes {
             mark_dry(&mut outcome);
+        } else if matches!(trigger, Trigger::All { .. }) && self.config.alarm_sync {
+            self.sync_alarms(&mut outcome).await?;
         }
         // An alarm or reference event exists only because someone set it up for this VPN: if it
         // is in no group, that set-up is wrong and must be seen (on-failure destination), not
@@ -202,6 +220,34 @@ impl Handler {
             });
         }
         Ok(outcome)
+    }
+
+    /// After a scheduled sweep: alarms for every member VPN. A failure is logged and noted in
+    /// the outcome, never allowed to undo or hide the reconcile that already ran; the next
+    /// sweep tries again.
+    async fn sync_alarms(&self, outcome: &mut Outcome) -> Result<(), HandlerError> {
+        let Some(alarms) = self.backend.alarms() else {
+            return Ok(());
+        };
+        let ports = self.backend.ports(None)?;
+        match alarms
+            .sync(
+                ports.network.as_ref(),
+                &self.config.policy,
+                &self.config.alarm_prefix,
+            )
+            .await
+        {
+            Ok(summary) => {
+                tracing::info!(%summary, "alarm sync");
+                outcome.notes.push(format!("alarm sync: {summary}"));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "alarm sync failed; the next sweep retries");
+                outcome.notes.push(format!("alarm sync failed: {e}"));
+            }
+        }
+        Ok(())
     }
 
     /// One log line and one EMF line per invocation.

@@ -25,11 +25,15 @@ pub async fn run(
         std::fs::read_to_string(event)
             .with_context(|| format!("cannot read event file {}", event.display()))?
     };
+    // The alarm settings come from the same variables as the function's.
+    let env = Config::from_env()?;
     let config = Config {
         policy,
         table: aws.table.clone(),
         topic_arn: aws.topic_arn.clone(),
         log: log.to_owned(),
+        alarm_sync: env.alarm_sync,
+        alarm_prefix: env.alarm_prefix,
     };
     let mut backend = AwsBackend::new(aws.sdk_config().await, &config)
         .with_ec2_endpoint(aws.endpoint_url.clone());
