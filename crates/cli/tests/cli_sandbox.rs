@@ -1,0 +1,148 @@
+//! The `tgw-ha` binary against EC2 through the real AWS SDK, with the sandbox standing in for
+//! EC2: `tgw-ha sandbox` in one process, `tgw-ha --endpoint-url … status|plan|reconcile` in
+//! others, as an operator would rehearse. Never reaches AWS: explicit endpoint on 127.0.0.1 and
+//! static test credentials.
+#![cfg(feature = "aws")]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Output, Stdio};
+
+const PARIS: &str = "vpn-0a1b2c3d4e5f60001";
+
+struct Sandbox {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sandbox() -> Sandbox {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tgw-ha"))
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--limits", "aws"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the sandbox");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with("http://127.0.0.1:"),
+        "first line: {line:?}"
+    );
+    Sandbox {
+        child,
+        url: line.trim().to_owned(),
+    }
+}
+
+fn tgw_ha(sb: &Sandbox, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tgw-ha"))
+        .args([
+            "--endpoint-url",
+            &sb.url,
+            "--region",
+            "eu-west-1",
+            "--output",
+            "json",
+        ])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("TGW_HA_TABLE")
+        .env_remove("TGW_HA_STATE_FILE")
+        .env_remove("TGW_HA_TOPIC_ARN")
+        .output()
+        .expect("run tgw-ha")
+}
+
+fn ok(sb: &Sandbox, args: &[&str]) -> Value {
+    let out = tgw_ha(sb, args);
+    assert!(
+        out.status.success(),
+        "tgw-ha {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+fn status_of(v: &Value, group: &str) -> String {
+    v["tgws"][0]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == group)
+        .map(|g| g["status"].as_str().unwrap().to_owned())
+        .unwrap()
+}
+
+/// One admin call, on a raw socket (no HTTP client in the test's dependencies).
+fn admin(url: &str, method: &str, path: &str, body: &str) -> Value {
+    let addr = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    serde_json::from_str(resp.split_once("\r\n\r\n").unwrap().1).unwrap()
+}
+
+#[test]
+fn status_plan_reconcile_against_the_sandbox() {
+    let sb = sandbox();
+    assert_eq!(status_of(&ok(&sb, &["status"]), "paris"), "home");
+
+    admin(
+        &sb.url,
+        "POST",
+        "/_sandbox/tunnels",
+        &format!(r#"{{"vpn_id":"{PARIS}","status":"DOWN"}}"#),
+    );
+    let plan = ok(&sb, &["plan"]);
+    assert_eq!(status_of(&plan, "paris"), "failing_over");
+    assert_eq!(plan["tgws"][0]["planned"].as_array().unwrap().len(), 33);
+
+    // A write with no ledger location refuses, saying how to give one, and changes nothing.
+    let out = tgw_ha(&sb, &["reconcile"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--table") && err.contains("--state-file"),
+        "{err}"
+    );
+    assert_eq!(status_of(&ok(&sb, &["status"]), "paris"), "failing_over");
+
+    let state =
+        std::env::temp_dir().join(format!("tgw-ha-cli-sandbox-{}.json", std::process::id()));
+    let state = state.to_str().unwrap();
+    let r = ok(&sb, &["--state-file", state, "reconcile"]);
+    let results = r["tgws"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 33);
+    assert!(results.iter().all(|m| m["status"] == "done"), "{results:?}");
+
+    // The sandbox's own world agrees: every paris route now points at lyon's attachment.
+    let world = admin(&sb.url, "GET", "/_sandbox/world", "");
+    let on_paris = world["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["attachment"] == "tgw-attach-0a1b2c3d4e5f70001")
+        .count();
+    assert_eq!(on_paris, 0);
+    let s = ok(&sb, &["--state-file", state, "status"]);
+    assert_eq!(status_of(&s, "paris"), "on_backup");
+    let _ = std::fs::remove_file(state);
+}

@@ -1,0 +1,161 @@
+//! The `tgw-ha` binary on world files, as a user runs it: the demo, then a session of commands
+//! on a world file that is saved back after every write.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const PARIS: &str = "vpn-0a1b2c3d4e5f60001";
+const LYON: &str = "vpn-0a1b2c3d4e5f60002";
+
+fn tgw_ha(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tgw-ha"))
+        .args(args)
+        .env_remove("TGW_HA_FAILBACK")
+        .output()
+        .expect("run tgw-ha")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = tgw_ha(args);
+    assert!(
+        out.status.success(),
+        "tgw-ha {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn json(args: &[&str]) -> Value {
+    serde_json::from_str(&ok(args)).expect("json output")
+}
+
+fn group<'a>(status: &'a Value, name: &str) -> &'a Value {
+    status["tgws"][0]["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["name"] == name)
+        .expect("group")
+}
+
+#[test]
+fn demo_tells_the_story_and_passes_its_verdict() {
+    let out = ok(&["demo"]);
+    assert!(out.contains("verdict: PASS"), "{out}");
+    for step in ["steady state", "failover", "fails back", "alert"] {
+        assert!(out.contains(step), "missing {step:?} in the demo output");
+    }
+    let v = json(&["demo", "--output", "json"]);
+    assert_eq!(v["verdict"]["ok"], true);
+    assert_eq!(v["verdict"]["routes_lost"], 0);
+    assert_eq!(v["verdict"]["foreign_routes_changed"], 0);
+}
+
+#[test]
+fn a_session_on_a_world_file_behaves_like_an_account() {
+    let dir = tempdir();
+    let world = dir.join("world.json");
+    let example = ok(&["world", "example"]);
+    std::fs::write(&world, example).unwrap();
+    let w = world.to_str().unwrap();
+
+    let s = json(&["--world", w, "--output", "json", "status"]);
+    assert_eq!(group(&s, "paris")["status"], "home");
+
+    ok(&[
+        "--world", w, "world", "tunnel", "--vpn", PARIS, "--status", "down",
+    ]);
+    // plan and --dry-run never write: the file is unchanged.
+    let before = std::fs::read(&world).unwrap();
+    let p = json(&["--world", w, "--output", "json", "plan"]);
+    assert_eq!(group(&p, "paris")["status"], "failing_over");
+    json(&["--world", w, "--output", "json", "reconcile", "--dry-run"]);
+    assert_eq!(std::fs::read(&world).unwrap(), before);
+
+    let r = json(&["--world", w, "--output", "json", "reconcile"]);
+    assert_eq!(r["tgws"][0]["results"].as_array().unwrap().len(), 33);
+    let s = json(&["--world", w, "--output", "json", "status"]);
+    assert_eq!(group(&s, "paris")["status"], "on_backup");
+    assert_eq!(group(&s, "paris")["active"], LYON);
+
+    // Back up, and an operator failback (no hold-down) brings it home; the ledger empties.
+    ok(&[
+        "--world", w, "world", "tunnel", "--vpn", PARIS, "--status", "up",
+    ]);
+    ok(&["--world", w, "failback", "--group", "paris"]);
+    let s = json(&["--world", w, "--output", "json", "status"]);
+    assert_eq!(group(&s, "paris")["status"], "home");
+    let saved: Value = serde_json::from_slice(&std::fs::read(&world).unwrap()).unwrap();
+    let ledger = &saved["state"]["tgw-0a1b2c3d4e5f6a7b8"]["ledger"];
+    assert!(ledger.as_array().is_none_or(|l| l.is_empty()), "{ledger}");
+}
+
+#[test]
+fn bad_input_is_a_clear_error_and_changes_nothing() {
+    let dir = tempdir();
+    let world = dir.join("world.json");
+    std::fs::write(&world, ok(&["world", "example"])).unwrap();
+    let w = world.to_str().unwrap();
+    let before = std::fs::read(&world).unwrap();
+
+    let out = tgw_ha(&["--world", w, "failover", "--group", "atlantis"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("unknown group atlantis") && err.contains("paris"),
+        "{err}"
+    );
+
+    let ev = dir.join("event.json");
+    std::fs::write(
+        &ev,
+        r#"{"vpnId": "vpn-0ffffffffffffffff", "downTS": "2026-03-14T09:26:53Z"}"#,
+    )
+    .unwrap();
+    let out = tgw_ha(&["--world", w, "event", ev.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("unknown vpn connection vpn-0ffffffffffffffff")
+    );
+
+    std::fs::write(&ev, r#"{"detail-type": "#).unwrap();
+    let out = tgw_ha(&["--world", w, "event", ev.to_str().unwrap()]);
+    assert!(!out.status.success());
+
+    let out = tgw_ha(&[
+        "--world",
+        w,
+        "pin",
+        "--group",
+        "paris",
+        "--vpn",
+        LYON,
+        "--min-tunnels-up",
+        "3",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("min tunnels up"));
+
+    assert_eq!(
+        std::fs::read(&world).unwrap(),
+        before,
+        "a refused command wrote the world"
+    );
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "tgw-ha-cli-{}-{}",
+        std::process::id(),
+        std::thread::current()
+            .name()
+            .unwrap_or("t")
+            .replace("::", "-")
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    let _ = Path::new(&d);
+    d
+}
