@@ -2,19 +2,14 @@
 //! (`--state-file`), notifications to SNS (`--topic-arn`). Only built with the `aws` feature.
 
 use crate::backend::owner;
+use crate::config::Config;
+use crate::lambda::{AwsBackend, Backend};
 use anyhow::Context;
-use async_trait::async_trait;
 use clap::Args;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tgw_ha_aws::{AwsOptions, DynamoStore, Ec2Network, SnsNotifier};
-use tgw_ha_core::Timestamp;
-use tgw_ha_core::ids::TgwId;
+use tgw_ha_aws::AwsOptions;
 use tgw_ha_core::policy::Policy;
-use tgw_ha_core::state::TgwState;
-use tgw_ha_engine::ports::{
-    Lease, NoNotifier, Notifier, Ports, StateStore, StoreError, SystemClock, Versioned,
-};
 use tgw_ha_engine::{Engine, EngineConfig};
 
 #[derive(Debug, Clone, Args)]
@@ -60,38 +55,42 @@ impl AwsArgs {
         .await
     }
 
-    pub async fn engine(&self, policy: Policy) -> anyhow::Result<Engine> {
-        let conf = self.sdk_config().await;
-        let mut ec2 = tgw_ha_aws::ec2_client(&conf);
-        if let Some(url) = &self.endpoint_url {
-            ec2 =
-                aws_sdk_ec2::Client::from_conf(ec2.config().to_builder().endpoint_url(url).build());
+    /// The same backend as the Lambda's, with the CLI's EC2 endpoint and ledger location.
+    pub async fn backend(&self, config: &Config) -> AwsBackend {
+        let mut backend = AwsBackend::new(self.sdk_config().await, config)
+            .with_ec2_endpoint(self.endpoint_url.clone());
+        if self.table.is_none()
+            && let Some(path) = &self.state_file
+        {
+            let store = Arc::new(crate::state_file::FileStore::new(path.clone()));
+            backend = backend.with_state(store.clone(), store);
         }
-        let (store, lease): (Arc<dyn StateStore>, Arc<dyn Lease>) =
-            match (&self.table, &self.state_file) {
-                (Some(table), _) => {
-                    let s = Arc::new(DynamoStore::new(tgw_ha_aws::dynamodb_client(&conf), table));
-                    (s.clone(), s)
-                }
-                (None, Some(path)) => {
-                    let s = Arc::new(crate::state_file::FileStore::new(path.clone()));
-                    (s.clone(), s)
-                }
-                (None, None) => (Arc::new(NoLedger), Arc::new(NoLedger)),
-            };
-        let notifier: Arc<dyn Notifier> = match &self.topic_arn {
-            Some(arn) => Arc::new(SnsNotifier::new(tgw_ha_aws::sns_client(&conf), arn)),
-            None => Arc::new(NoNotifier),
-        };
-        let clock = Arc::new(SystemClock);
+        backend
+    }
+
+    /// The Lambda's configuration, with the CLI's policy, table and topic.
+    pub fn config(&self, policy: Policy, log: &str) -> anyhow::Result<Config> {
+        // Alarm settings come from the same variables as the function's.
+        let env = Config::from_env()?;
+        Ok(Config {
+            policy,
+            table: self.table.clone(),
+            topic_arn: self.topic_arn.clone(),
+            log: log.to_owned(),
+            alarm_sync: env.alarm_sync,
+            alarm_prefix: env.alarm_prefix,
+        })
+    }
+
+    pub async fn engine(&self, policy: Policy) -> anyhow::Result<Engine> {
+        let config = self.config(policy.clone(), "")?;
+        let ports = self
+            .backend(&config)
+            .await
+            .ports(None)
+            .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
         Ok(Engine::new(
-            Ports {
-                network: Arc::new(Ec2Network::new(ec2).with_clock(clock.clone())),
-                store,
-                lease,
-                notifier,
-                clock,
-            },
+            ports,
             EngineConfig {
                 policy,
                 owner: owner(),
@@ -110,51 +109,5 @@ impl AwsArgs {
             .await
             .with_context(|| format!("cannot create table {table}"))?;
         Ok(format!("table {table}: {r:?}"))
-    }
-}
-
-const NO_LEDGER: &str = "this command writes routes and needs a ledger: give --table NAME (the \
-DynamoDB table shared with the function; TGW_HA_TABLE) or --state-file PATH (a local JSON file), \
-or add --dry-run";
-
-/// Reads work without a ledger (routes moved earlier are then not known as moved); writes are
-/// refused before anything changes, with a message that says how to give one.
-struct NoLedger;
-
-#[async_trait]
-impl StateStore for NoLedger {
-    async fn load(&self, _tgw: &TgwId) -> Result<Versioned<TgwState>, StoreError> {
-        Ok(Versioned {
-            value: TgwState::default(),
-            version: 0,
-        })
-    }
-    async fn save(&self, _: &TgwId, _: u64, _: &TgwState) -> Result<u64, StoreError> {
-        Err(StoreError::Other(NO_LEDGER.into()))
-    }
-}
-
-#[async_trait]
-impl Lease for NoLedger {
-    async fn acquire(
-        &self,
-        _: &TgwId,
-        _: &str,
-        _: std::time::Duration,
-        _: Timestamp,
-    ) -> Result<bool, StoreError> {
-        Err(StoreError::Other(NO_LEDGER.into()))
-    }
-    async fn renew(
-        &self,
-        _: &TgwId,
-        _: &str,
-        _: std::time::Duration,
-        _: Timestamp,
-    ) -> Result<bool, StoreError> {
-        Ok(false)
-    }
-    async fn release(&self, _: &TgwId, _: &str) -> Result<(), StoreError> {
-        Ok(())
     }
 }

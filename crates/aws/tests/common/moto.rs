@@ -11,7 +11,7 @@
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_ec2::config::Credentials;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -113,6 +113,11 @@ pub fn moto() -> &'static Moto {
 
 /// An SDK configuration for moto: explicit endpoint, region and static credentials.
 pub async fn sdk_config() -> SdkConfig {
+    sdk_config_in("us-east-1").await
+}
+
+/// [`sdk_config`] in `region`.
+pub async fn sdk_config_in(region: &str) -> SdkConfig {
     let loader = aws_config::defaults(BehaviorVersion::latest())
         .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
         .retry_config(
@@ -121,7 +126,7 @@ pub async fn sdk_config() -> SdkConfig {
                 .with_initial_backoff(Duration::from_millis(5)),
         );
     let opts = AwsOptions {
-        region: Some("us-east-1".into()),
+        region: Some(region.into()),
         endpoint_url: Some(moto().url.clone()),
         ..AwsOptions::default()
     };

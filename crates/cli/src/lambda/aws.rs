@@ -173,7 +173,9 @@ impl AlarmSync for CloudWatchAlarms {
     }
 }
 
-const NO_TABLE: &str = "TGW_HA_TABLE is not set: no ledger to write to";
+const NO_TABLE: &str = "this writes routes or state and there is no ledger: set TGW_HA_TABLE \
+(--table NAME) to the DynamoDB table shared with the function, or give the CLI --state-file PATH \
+(a local JSON file); reads and --dry-run work without one. Nothing changed";
 
 /// Reads see an empty state; writes are refused (the handler refuses them earlier, with a
 /// message naming the trigger).

@@ -3,8 +3,6 @@
 //! Prints what the function would return: the outcome, or `{"errorType", "errorMessage"}`.
 
 use crate::aws_backend::AwsArgs;
-use crate::config::Config;
-use crate::lambda::aws::AwsBackend;
 use crate::lambda::handler::{EmfSink, Handler, Invocation};
 use anyhow::Context;
 use std::path::Path;
@@ -25,24 +23,8 @@ pub async fn run(
         std::fs::read_to_string(event)
             .with_context(|| format!("cannot read event file {}", event.display()))?
     };
-    // The alarm settings come from the same variables as the function's.
-    let env = Config::from_env()?;
-    let config = Config {
-        policy,
-        table: aws.table.clone(),
-        topic_arn: aws.topic_arn.clone(),
-        log: log.to_owned(),
-        alarm_sync: env.alarm_sync,
-        alarm_prefix: env.alarm_prefix,
-    };
-    let mut backend = AwsBackend::new(aws.sdk_config().await, &config)
-        .with_ec2_endpoint(aws.endpoint_url.clone());
-    if config.table.is_none()
-        && let Some(path) = &aws.state_file
-    {
-        let store = Arc::new(crate::state_file::FileStore::new(path.clone()));
-        backend = backend.with_state(store.clone(), store);
-    }
+    let config = aws.config(policy, log)?;
+    let backend = aws.backend(&config).await;
     let handler = Handler::new(config, Arc::new(backend))
         .with_emf(EmfSink::Log)
         .with_dry_run(dry_run);

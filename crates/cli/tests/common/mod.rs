@@ -3,6 +3,8 @@
 //! was signed for, moto's DynamoDB table and SNS topic, and handlers over all of that.
 #![allow(dead_code, reason = "each test binary uses part of it")]
 
+// The one moto helper, shared with the aws crate's tests.
+#[path = "../../../aws/tests/common/moto.rs"]
 pub mod moto;
 
 use axum::extract::Request;
