@@ -159,8 +159,14 @@ enum TableCommand {
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(&cli.log))
+        // Progress of long runs is shown at the default level; `--log` replaces the filter.
+        .with_env_filter(tracing_subscriber::EnvFilter::new(if cli.log == "warn" {
+            "warn,tgw_ha::progress=info"
+        } else {
+            cli.log.as_str()
+        }))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match run(cli).await {
         Ok(code) => code,

@@ -49,6 +49,9 @@ impl Default for EngineConfig {
     }
 }
 
+/// How often (in moves) a large run reports its progress.
+const PROGRESS_EVERY: usize = 50;
+
 pub struct Engine {
     ports: Ports,
     config: EngineConfig,
@@ -510,9 +513,23 @@ impl Engine {
         let mut renew_at = self.ports.clock.now() + half;
         let mut results = Vec::with_capacity(plan.moves.len());
         let mut lost: Option<String> = None;
+        let total = plan.moves.len();
+        let started = self.ports.clock.now();
         while let Some(r) = stream.next().await {
             results.push(r);
             let now = self.ports.clock.now();
+            // A large failover runs at EC2's pace (5 moves/s past the burst): say how far along
+            // it is, for the operator watching a CLI or a log stream.
+            let done = results.len();
+            if total > PROGRESS_EVERY && (done % PROGRESS_EVERY == 0 || done == total) {
+                let elapsed = (now - started).num_milliseconds().max(1) as f64 / 1000.0;
+                let eta = (total - done) as f64 * elapsed / done as f64;
+                tracing::info!(
+                    target: "tgw_ha::progress",
+                    %tgw, done, total, elapsed_s = elapsed.round(), eta_s = eta.round(),
+                    "moved {done} of {total} routes"
+                );
+            }
             if now >= renew_at {
                 match self
                     .ports
