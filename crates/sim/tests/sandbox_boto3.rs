@@ -30,7 +30,10 @@ async fn boto3_parses_every_answer_and_drives_the_writes() {
         python.display()
     );
     let sb = sandbox_common::start(demo_world()).await;
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/boto3_check.py");
+    // The manifest dir at run time (cargo sets it for tests), not the one compiled in.
+    let dir =
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    let script = PathBuf::from(dir).join("tests/boto3_check.py");
     let url = sb.url();
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(python)

@@ -46,7 +46,10 @@ pub const FIXTURES: &[&str] = &[
 ];
 
 pub fn fixture_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    // The manifest dir at run time (cargo sets it for tests), not the one compiled in.
+    let dir =
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    PathBuf::from(dir)
         .join("../core/tests/fixtures/events")
         .join(name)
 }
