@@ -29,7 +29,8 @@ use tgw_ha_core::trigger::{OperatorAction, SignalEvent, Trigger};
 pub struct EngineConfig {
     pub policy: Policy,
     pub executor: crate::executor::ExecutorConfig,
-    /// Longer than any run (Lambda's limit is 15 min); renewed at half-life during long runs.
+    /// Renewed at half-life while moves complete, so a long run keeps it; short, so that a run
+    /// that died (a killed CLI, a Lambda timeout) blocks the next one for two minutes at most.
     pub lease_ttl: Duration,
     /// Who holds the lease (Lambda request id, CLI user@host).
     pub owner: String,
@@ -42,7 +43,7 @@ impl Default for EngineConfig {
         Self {
             policy: Policy::default(),
             executor: Default::default(),
-            lease_ttl: Duration::from_secs(900),
+            lease_ttl: Duration::from_secs(120),
             owner: "tgw-ha".into(),
             signal_horizon: Duration::from_secs(7 * 24 * 3600),
         }

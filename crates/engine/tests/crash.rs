@@ -14,8 +14,12 @@ use tgw_ha_engine::{Engine, EngineConfig, EngineError};
 use tgw_ha_sim::demo_world::{self as demo, demo_world};
 use tgw_ha_sim::{Sim, World};
 
-/// Past the default lease TTL (900 s).
-const PAST_LEASE_TTL: i64 = 901;
+/// Past the default lease TTL (120 s).
+const PAST_LEASE_TTL: i64 = 121;
+/// Past the default damping interval (300 s) too: a failback that died before its first move
+/// still counted as this group's switch, so the next one waits for the interval (routes are on
+/// a healthy backup meanwhile; only failovers are never damped).
+const PAST_DAMPING: i64 = 301;
 
 fn restarted(sim: &Sim, policy: Policy) -> Engine {
     Engine::new(
@@ -30,7 +34,7 @@ fn restarted(sim: &Sim, policy: Policy) -> Engine {
 
 /// Runs a sweep that dies at its (k+1)-th move, then, once the dead run's lease has expired,
 /// a restarted engine (another owner); returns the restarted run's moves.
-async fn crash_then_restart(sim: &Sim, policy: Policy, k: usize) -> usize {
+async fn crash_then_restart(sim: &Sim, policy: Policy, k: usize, wait: i64) -> usize {
     sim.faults.crash_after_moves(k as u64);
     let first = Arc::new(engine(sim, policy.clone()));
     let err = tokio::spawn(async move { first.handle(&sweep()).await })
@@ -49,7 +53,7 @@ async fn crash_then_restart(sim: &Sim, policy: Policy, k: usize) -> usize {
         matches!(busy, Err(EngineError::Busy { .. })),
         "the dead run's lease still holds"
     );
-    advance(sim, PAST_LEASE_TTL);
+    advance(sim, wait);
     let out = next
         .handle(&sweep())
         .await
@@ -84,7 +88,7 @@ async fn failover_crashing_after_every_k_moves_converges_after_restart() {
     for k in 0..n {
         let sim = Sim::new(initial.clone());
         set_tunnels(&sim, demo::VPN_PARIS, Down);
-        let moved = crash_then_restart(&sim, Policy::default(), k).await;
+        let moved = crash_then_restart(&sim, Policy::default(), k, PAST_LEASE_TTL).await;
         assert_eq!(moved, n - k, "k = {k}: the restart moves the rest");
 
         let w = sim.snapshot();
@@ -118,7 +122,7 @@ async fn failback_crashing_after_every_k_moves_converges_after_restart() {
     };
     for k in 0..n {
         let sim = Sim::new(failed_over.clone());
-        let moved = crash_then_restart(&sim, failback_on(), k).await;
+        let moved = crash_then_restart(&sim, failback_on(), k, PAST_DAMPING).await;
         assert_eq!(moved, n - k, "k = {k}");
 
         let w = sim.snapshot();
