@@ -136,6 +136,20 @@ pub enum EventError {
         event_type: String,
         received: String,
     },
+    /// Evidence dated further ahead of `now` than a clock can be wrong: a stored signal of that
+    /// time would outlive every later telemetry reading (DESIGN.md, evidence rules).
+    #[error(
+        "{event} is dated {at}, {ahead_secs} s after now ({now}); more than the {skew_secs} s a \
+         clock may be off: refused, nothing stored or moved (check the sender's clock or the \
+         event's time field)"
+    )]
+    FutureEvidence {
+        event: String,
+        at: String,
+        now: String,
+        ahead_secs: i64,
+        skew_secs: i64,
+    },
     #[error("unknown operator action {received}; expected one of {}", ACTIONS.join(", "))]
     UnknownAction { received: String },
     #[error("operator action {action:?}: {message}")]

@@ -182,6 +182,16 @@ pub enum EventKind {
     Recovered,
 }
 
+impl EventKind {
+    /// Events that report route moves: sent only when some move was made.
+    pub fn is_move(&self) -> bool {
+        matches!(
+            self,
+            EventKind::FailedOver | EventKind::FailedBack | EventKind::Switched
+        )
+    }
+}
+
 /// Something a person should hear about. Emitted once per transition, not per event received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupEvent {
@@ -220,6 +230,19 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Write the plan's bookkeeping into `state` before any move is made: ledger intents and
+    /// drops, group states, the census. The engine stores the result, then moves.
+    pub fn record_intents(&self, state: &mut TgwState) {
+        let drops: Vec<RouteKey> = self.ledger_drops.iter().map(|d| d.key.clone()).collect();
+        state.apply_ledger(&self.ledger_intents, &drops);
+        for (g, s) in &self.group_states {
+            state.groups.insert(g.clone(), s.clone());
+        }
+        for (g, keys) in &self.home_routes {
+            state.home_routes.insert(g.clone(), keys.clone());
+        }
+    }
+
     /// Nothing to write: no move, no ledger or group-state change.
     pub fn is_noop(&self) -> bool {
         self.moves.is_empty()

@@ -102,7 +102,40 @@ pub enum Trigger {
     Ignore { reason: String },
 }
 
+/// How far ahead of `now` an event's evidence may be dated and still be believed (as `now`):
+/// clocks of senders and of this function differ by a little, never by minutes.
+pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
+
 impl Trigger {
+    /// The evidence rule on time (DESIGN.md "healthy"): a signal dated more than
+    /// [`MAX_CLOCK_SKEW_SECS`] after `now` is refused; within the skew it counts as `now`, so
+    /// that a stored signal can never outlive reality. Called by the engine before anything is
+    /// read or stored, whatever the entry point.
+    pub fn checked_at(&self, now: Timestamp) -> Result<Trigger, crate::events::EventError> {
+        let Trigger::Vpn { signal, region } = self else {
+            return Ok(self.clone());
+        };
+        if signal.at <= now {
+            return Ok(self.clone());
+        }
+        let ahead = (signal.at - now).num_seconds();
+        if ahead > MAX_CLOCK_SKEW_SECS {
+            return Err(crate::events::EventError::FutureEvidence {
+                event: format!("{:?} signal for {}", signal.source, signal.vpn),
+                at: signal.at.to_rfc3339(),
+                now: now.to_rfc3339(),
+                ahead_secs: ahead,
+                skew_secs: MAX_CLOCK_SKEW_SECS,
+            });
+        }
+        let mut signal = signal.clone();
+        signal.at = now;
+        Ok(Trigger::Vpn {
+            signal,
+            region: region.clone(),
+        })
+    }
+
     /// A short description for logs and outcomes.
     pub fn describe(&self) -> String {
         match self {

@@ -114,6 +114,9 @@ pub enum EngineError {
     Busy { tgw: TgwId },
     #[error("{op} is not allowed in a dry run")]
     DryRunWrite { op: String },
+    /// The event is not believable as received (evidence dated in the future): nothing changed.
+    #[error(transparent)]
+    Event(#[from] tgw_ha_core::events::EventError),
     #[error(transparent)]
     Plan(#[from] PlanError),
     #[error(transparent)]

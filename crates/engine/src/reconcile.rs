@@ -20,7 +20,7 @@ use std::time::Duration;
 use tgw_ha_core::groups::{Discovery, discover, is_tagged_member};
 use tgw_ha_core::ids::{AttachmentId, GroupName, TgwId};
 use tgw_ha_core::model::{Destination, Observation, VpnConnection};
-use tgw_ha_core::planner::{Directive, EventKind, Move, Plan, PlanInput, plan};
+use tgw_ha_core::planner::{Directive, Move, Plan, PlanInput, plan};
 use tgw_ha_core::policy::Policy;
 use tgw_ha_core::state::{Signal, TgwState};
 use tgw_ha_core::trigger::{OperatorAction, SignalEvent, Trigger};
@@ -80,6 +80,7 @@ impl Engine {
     pub async fn handle(&self, trigger: &Trigger) -> Result<Outcome, EngineError> {
         let executor = Executor::new(self.ports.clock.clone(), self.config.executor.clone());
         let started_at = self.ports.clock.now();
+        let trigger = &trigger.checked_at(started_at)?;
         let mut outcome = Outcome {
             trigger: trigger.describe(),
             dry_run: false,
@@ -383,14 +384,7 @@ impl Engine {
         }
 
         // 2. Intent before any move.
-        let drops: Vec<_> = plan.ledger_drops.iter().map(|d| d.key.clone()).collect();
-        state.apply_ledger(&plan.ledger_intents, &drops);
-        for (g, s) in &plan.group_states {
-            state.groups.insert(g.clone(), s.clone());
-        }
-        for (g, keys) in &plan.home_routes {
-            state.home_routes.insert(g.clone(), keys.clone());
-        }
+        plan.record_intents(&mut state);
         version = store.save(tgw, version, &state).await?;
 
         // 3. Moves.
@@ -403,10 +397,10 @@ impl Engine {
             save_retrying(store.as_ref(), tgw, version, &state).await?;
         }
 
-        // 5. Notify: moves only if some happened; down/recovered always.
+        // 5. Notify: moves only if some happened; every other event (down, recovered, invalid
+        // group, contradicted signal) always.
         let any_done = results.iter().any(|r| r.status == MoveStatus::Done);
-        out.events
-            .retain(|e| matches!(e.kind, EventKind::Down | EventKind::Recovered) || any_done);
+        out.events.retain(|e| !e.kind.is_move() || any_done);
         for e in &out.events {
             if let Err(err) = self.ports.notifier.notify(e, self.ports.clock.now()).await {
                 tracing::warn!(group = %e.group, error = %err, "notification failed");

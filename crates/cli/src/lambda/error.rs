@@ -59,6 +59,7 @@ impl HandlerError {
                 EngineError::InvalidGroup { .. } => "InvalidGroup",
                 EngineError::Busy { .. } => "Busy",
                 EngineError::DryRunWrite { .. } => "DryRunWrite",
+                EngineError::Event(_) => "InvalidEvent",
                 EngineError::Plan(_) => "Plan",
                 EngineError::Network(_) => "Network",
                 EngineError::Store(_) => "Store",
