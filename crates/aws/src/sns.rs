@@ -112,6 +112,9 @@ fn kind_name(kind: EventKind) -> &'static str {
         EventKind::Switched => "switched",
         EventKind::Down => "down",
         EventKind::Recovered => "recovered",
+        EventKind::Invalid => "invalid",
+        EventKind::Valid => "valid",
+        EventKind::Contradicted => "contradicted",
     }
 }
 
@@ -193,6 +196,39 @@ pub fn render(event: &GroupEvent, at: Timestamp) -> (String, String) {
                  policy; a separate message reports any move. Nothing to do."
             ),
         ),
+        EventKind::Invalid => (
+            format!("tgw-ha: {group} is NOT protected, its tags are invalid"),
+            format!("Site {group} is not protected: its VPN tags do not form a valid group."),
+            format!(
+                "tgw-ha leaves the routes of {group} alone until its tags are fixed: if a VPN of \
+                 the site fails now, nothing fails over.\n\
+                 - Fix the tags on the VPN connections (tag key {group}, values primary, backup, \
+                 backup2, ...; exactly one primary; all members on one transit gateway): the \
+                 details name the problem.\n\
+                 - `tgw-ha status` lists every group and why an invalid one is refused. A message \
+                 follows when the group is valid again."
+            ),
+        ),
+        EventKind::Valid => (
+            format!("tgw-ha: {group} is protected again"),
+            format!("Site {group} is protected again: its tags form a valid group."),
+            "Nothing to do: tgw-ha manages the group's routes again.".to_owned(),
+        ),
+        EventKind::Contradicted => (
+            format!("tgw-ha: {group} stays on {to}, a DOWN signal for {from} is in doubt"),
+            format!(
+                "Site {group}: a DOWN signal for {from} is contradicted by its tunnel telemetry."
+            ),
+            format!(
+                "An event said {from} was down, but its tunnels have shown UP since before that \
+                 event and still do. tgw-ha keeps the routes of {group} on {to} (safe) and will \
+                 not move them back to {from} by itself while its health is in doubt.\n\
+                 - Check the alarm or event that reported it (details) and the tunnel status of \
+                 {from} in the VPC console.\n\
+                 - When {from} is fine, run: tgw-ha failback --group {group} (this settles the \
+                 signal and moves the routes back)."
+            ),
+        ),
     };
 
     let mut body = String::new();
@@ -203,7 +239,7 @@ pub fn render(event: &GroupEvent, at: Timestamp) -> (String, String) {
     let _ = writeln!(body, "From:           {from}");
     let _ = writeln!(body, "To:             {to}");
     let routes_line = match event.kind {
-        EventKind::Down | EventKind::Recovered => format!("{} (not moved)", event.routes),
+        k if !k.is_move() => format!("{} (not moved)", event.routes),
         _ => format!("{} moved", event.routes),
     };
     let _ = writeln!(body, "Routes:         {routes_line}");

@@ -34,7 +34,10 @@ fn member_cell(g: &GroupReport) -> String {
                     }
                 })
                 .collect();
-            let state = if !m.health.healthy {
+            let state = if m.health.contradicted.is_some() {
+                // Down by a signal that telemetry contradicts: the notes say which.
+                "doubt"
+            } else if !m.health.healthy {
                 "down"
             } else if m.health.stable {
                 "stable"

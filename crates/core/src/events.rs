@@ -119,6 +119,12 @@ pub enum EventError {
         field: &'static str,
         received: String,
     },
+    #[error("{event}: {field} is {received:?}; expected an aws region name such as \"eu-west-1\"")]
+    InvalidRegion {
+        event: String,
+        field: &'static str,
+        received: String,
+    },
     #[error(
         "alarm {alarm:?}: its AWS/VPN metric has no VpnId dimension (dimensions: {dimensions}); \
          expected an alarm on TunnelState by VpnId"
@@ -258,7 +264,9 @@ fn parse_eventbridge(v: &Value, obj: &Map<String, Value>) -> Result<Trigger, Eve
         DT_ALARM => parse_alarm(&env),
         DT_NM_STATUS => parse_nm_status(&env),
         DT_NM_ROUTING => parse_nm_routing(&env),
-        DT_SCHEDULED => Ok(Trigger::All { region: env.region }),
+        DT_SCHEDULED => Ok(Trigger::All {
+            region: region_name(env.region.clone(), &ev(DT_SCHEDULED), "region")?,
+        }),
         DT_HEALTH => parse_health(&env),
         _ => Err(EventError::UnsupportedDetailType {
             detail_type: truncate(detail_type),
@@ -315,7 +323,27 @@ struct AlarmState {
     value: AlarmValue,
     #[serde(default)]
     timestamp: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+    /// A JSON document *inside a string* (CloudWatch's layout): the judged datapoints.
+    #[serde(rename = "reasonData", default)]
+    reason_data: Option<String>,
 }
+
+/// What `reasonData` says about the datapoints an alarm judged. Every field is optional:
+/// metric-math and composite alarms carry other shapes, and then the state timestamp is used.
+#[derive(Debug, Default, Deserialize)]
+struct ReasonData {
+    #[serde(rename = "startDate", default)]
+    start_date: Option<String>,
+    #[serde(default)]
+    period: Option<i64>,
+    #[serde(rename = "recentDatapoints", default)]
+    recent_datapoints: Option<Vec<Value>>,
+}
+
+/// CloudWatch's wording for a state reached with no datapoint at all.
+const NO_DATAPOINTS: &str = "no datapoints were received";
 
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -393,15 +421,36 @@ fn parse_alarm(env: &Envelope) -> Result<Trigger, EventError> {
     let tunnel = tunnel
         .map(|t| outside_ip(t, &ev(DT_ALARM), "dimension TunnelIpAddress"))
         .transpose()?;
+    let state_time = match &detail.state.timestamp {
+        Some(t) => timestamp(t, &ev(DT_ALARM), "detail.state.timestamp")?,
+        None => envelope_time(env)?,
+    };
+    // reasonData is CloudWatch's own text; a shape we do not know is not a reason to refuse an
+    // alarm, only to fall back on the state timestamp.
+    let reason_data: ReasonData = detail
+        .state
+        .reason_data
+        .as_deref()
+        .and_then(|r| serde_json::from_str(r).ok())
+        .unwrap_or_default();
+    let missing_data = reason_data
+        .recent_datapoints
+        .as_ref()
+        .is_some_and(Vec::is_empty)
+        || detail
+            .state
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains(NO_DATAPOINTS));
     let status = match detail.state.value {
+        // Evidence rules: an ALARM raised only by missing data (TreatMissingData=breaching) is
+        // not evidence of a failure. Metric gaps happen; telemetry decides.
+        AlarmValue::Alarm if missing_data => None,
         AlarmValue::Alarm => Some(TunnelStatus::Down),
         AlarmValue::Ok => Some(TunnelStatus::Up),
         AlarmValue::InsufficientData => None,
     };
-    let at = match &detail.state.timestamp {
-        Some(t) => timestamp(t, &ev(DT_ALARM), "detail.state.timestamp")?,
-        None => envelope_time(env)?,
-    };
+    let at = evidence_time(&reason_data, state_time);
     Ok(Trigger::Vpn {
         signal: SignalEvent {
             vpn,
@@ -410,8 +459,24 @@ fn parse_alarm(env: &Envelope) -> Result<Trigger, EventError> {
             at,
             source: SignalSource::CloudWatchAlarm,
         },
-        region: env.region.clone(),
+        region: region_name(env.region.clone(), &ev(DT_ALARM), "region")?,
     })
+}
+
+/// When the alarm's evidence held: the end of the judged datapoints (`startDate` + one
+/// `period` per datapoint in `recentDatapoints`, at least one), never after the state change
+/// itself. A tunnel that came back UP after that instant must win over this alarm, however late
+/// the alarm is delivered. Without `startDate`/`period`, the state timestamp.
+fn evidence_time(reason: &ReasonData, state_time: Timestamp) -> Timestamp {
+    let (Some(start), Some(period)) = (reason.start_date.as_deref(), reason.period) else {
+        return state_time;
+    };
+    let Ok(start) = timestamp(start, "", "startDate") else {
+        return state_time;
+    };
+    let periods = reason.recent_datapoints.as_ref().map_or(1, Vec::len).max(1) as i64;
+    let end = start + chrono::Duration::seconds(period.max(0).saturating_mul(periods));
+    end.min(state_time)
 }
 
 // --- Network Manager -----------------------------------------------------------------------------
@@ -474,7 +539,11 @@ fn parse_nm_status(env: &Envelope) -> Result<Trigger, EventError> {
         // BGP-DOWN with IPsec up, BGP-ESTABLISH, …: worth a look, not proof either way.
         _ => None,
     };
-    let region = detail.region.or_else(|| arn_region(arn));
+    let region = region_name(
+        detail.region.or_else(|| arn_region(arn)),
+        &ev(DT_NM_STATUS),
+        "detail.region",
+    )?;
     Ok(Trigger::Vpn {
         signal: SignalEvent {
             vpn,
@@ -500,7 +569,11 @@ fn parse_nm_routing(env: &Envelope) -> Result<Trigger, EventError> {
             ),
         ));
     }
-    let region = detail.region.or_else(|| arn_region(arn));
+    let region = region_name(
+        detail.region.or_else(|| arn_region(arn)),
+        &ev(DT_NM_ROUTING),
+        "detail.region",
+    )?;
     Ok(Trigger::Tgw {
         tgw: TgwId::new(tgw),
         region,
@@ -723,6 +796,36 @@ fn arn_resource<'a>(arn: &'a str, kind: &str) -> &'a str {
     match arn.rfind(kind) {
         Some(i) => arn.get(i + kind.len()..).unwrap_or(""),
         None => arn,
+    }
+}
+
+/// A Region name as AWS spells them (`eu-west-1`, `us-gov-west-1`, `ap-southeast-3`): two
+/// lower-case letters, one or more lower-case words, a number. The Region picks the endpoint
+/// every client is built for, so anything else (`../../etc`, an account id) is refused here,
+/// where the message can still say which field it came from. Hand-written: one small pattern
+/// does not justify a regex engine in the pure core.
+fn region_name(
+    region: Option<String>,
+    event: &str,
+    field: &'static str,
+) -> Result<Option<String>, EventError> {
+    let Some(r) = region else { return Ok(None) };
+    let parts: Vec<&str> = r.split('-').collect();
+    let lower = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase());
+    let ok = parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1].iter().all(lower)
+        && parts
+            .last()
+            .is_some_and(|n| (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()));
+    if ok {
+        Ok(Some(r))
+    } else {
+        Err(EventError::InvalidRegion {
+            event: event.to_owned(),
+            field,
+            received: truncate(&r),
+        })
     }
 }
 

@@ -16,6 +16,7 @@ pub mod groups;
 pub mod health;
 pub mod ids;
 pub mod model;
+pub mod notices;
 pub mod planner;
 pub mod policy;
 pub mod state;

@@ -21,7 +21,7 @@ use crate::health::{Health, assess};
 use crate::ids::{AttachmentId, GroupName, TgwId, VpnId};
 use crate::model::{Observation, RouteKey, RouteState, RouteType};
 use crate::policy::Policy;
-use crate::state::{GroupState, LedgerEntry, Pin, TgwState};
+use crate::state::{GroupState, LedgerEntry, Pin, Signal, TgwState};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -180,6 +180,13 @@ pub enum EventKind {
     Switched,
     Down,
     Recovered,
+    /// A group broke (tag typo, two primaries, members on two TGWs): it is left unprotected.
+    Invalid,
+    /// A group announced invalid is valid again.
+    Valid,
+    /// A DOWN signal stands against telemetry: the group stays on its backup until an operator
+    /// settles it.
+    Contradicted,
 }
 
 impl EventKind {
@@ -227,6 +234,12 @@ pub struct Plan {
     pub groups: Vec<GroupReport>,
     pub invalid: Vec<InvalidGroup>,
     pub events: Vec<GroupEvent>,
+    /// The new set of groups announced invalid, when it changes.
+    pub invalid_announced: Option<BTreeMap<GroupName, String>>,
+    /// DOWN signals announced as contradicted by this plan's events.
+    pub contradictions_announced: Vec<Signal>,
+    /// Signals the plan itself records (an operator's failback settling a contradicted DOWN).
+    pub signals: Vec<Signal>,
 }
 
 impl Plan {
@@ -241,6 +254,19 @@ impl Plan {
         for (g, keys) in &self.home_routes {
             state.home_routes.insert(g.clone(), keys.clone());
         }
+        if let Some(invalid) = &self.invalid_announced {
+            state.invalid = invalid.clone();
+        }
+        for s in &self.signals {
+            state.record_signal(s.clone());
+        }
+        state
+            .contradicted
+            .extend(self.contradictions_announced.iter().cloned());
+        // An announcement is kept only while its signal is: a signal replaced by a newer one
+        // (or pruned) can never be announced twice.
+        let stored = state.signals.clone();
+        state.contradicted.retain(|c| stored.contains(c));
     }
 
     /// Nothing to write: no move, no ledger or group-state change.
@@ -250,6 +276,9 @@ impl Plan {
             && self.ledger_drops.is_empty()
             && self.group_states.is_empty()
             && self.home_routes.is_empty()
+            && self.invalid_announced.is_none()
+            && self.contradictions_announced.is_empty()
+            && self.signals.is_empty()
     }
 }
 
@@ -315,6 +344,7 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanError> {
         }
         plan_group(input, group, routes, &mut plan)?;
     }
+    crate::notices::announce(input, &mut plan);
     Ok(plan)
 }
 
@@ -440,7 +470,7 @@ fn plan_group(
     plan: &mut Plan,
 ) -> Result<(), PlanError> {
     let now = input.now;
-    let health: Vec<Health> = group
+    let mut health: Vec<Health> = group
         .members
         .iter()
         .map(
@@ -453,6 +483,7 @@ fn plan_group(
                     tunnels: vec![],
                     stable_at: None,
                     reason: Some("vpn not observed".into()),
+                    contradicted: None,
                 },
             },
         )
@@ -476,6 +507,18 @@ fn plan_group(
         .unwrap_or_default();
     let directive = input.directive.filter(|d| d.group() == &group.name);
     let in_scope = directive.is_some() || input.scope.is_none_or(|s| s.contains(&group.name));
+    let mut settle_notes = Vec::new();
+    if let Some(Directive::Failback { .. }) = directive
+        && let Some((settled, signals)) =
+            crate::notices::settle_contradiction(input, group, &health)
+    {
+        settle_notes.push(format!(
+            "operator failback settled the contradicted signal on {}",
+            group.home().vpn
+        ));
+        health[0] = settled;
+        plan.signals.extend(signals);
+    }
 
     let decision = decide(input, group, &health, &counts, active, &gstate, directive)?;
 
@@ -483,7 +526,13 @@ fn plan_group(
     if let Some(pin) = &decision.pin {
         new_state.pin = pin.clone();
     }
-    let mut report_notes = decision.notes.clone();
+    let mut report_notes = settle_notes;
+    report_notes.extend(decision.notes.iter().cloned());
+    for (m, h) in group.members.iter().zip(&health) {
+        if let Some(c) = &h.contradicted {
+            report_notes.push(format!("{}: {}", m.vpn, c.describe()));
+        }
+    }
     let mut moves = Vec::new();
     if let (Some(d), true) = (decision.desired, in_scope) {
         let target = &group.members[d];

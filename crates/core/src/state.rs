@@ -55,6 +55,17 @@ pub enum SignalSource {
     Operator,
 }
 
+impl SignalSource {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SignalSource::Reference => "the reference event",
+            SignalSource::CloudWatchAlarm => "a cloudwatch alarm",
+            SignalSource::NetworkManager => "network manager",
+            SignalSource::Operator => "an operator",
+        }
+    }
+}
+
 /// A health signal from an event, kept so that a later pass that sees only telemetry does not
 /// undo it. Per tunnel when `tunnel` (outside IP) is set, per VPN otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,6 +89,12 @@ pub struct TgwState {
     /// when the primary dies (a blackhole listing no attachment) is still known to be the
     /// group's. Refreshed on every pass that writes.
     pub home_routes: BTreeMap<GroupName, Vec<RouteKey>>,
+    /// Groups of this TGW last announced as invalid, with the reason announced: a group left
+    /// unprotected by a tag typo is notified once when it breaks and once when it is fixed, not
+    /// on every sweep.
+    pub invalid: BTreeMap<GroupName, String>,
+    /// DOWN signals already announced as contradicted by telemetry (one notification each).
+    pub contradicted: Vec<Signal>,
 }
 
 impl TgwState {

@@ -9,6 +9,8 @@
 //! | `GroupsDegraded` | Count | groups (in the trigger's scope) left on a backup member |
 //! | `GroupsDown` | Count | groups (in the trigger's scope) with no healthy member |
 //! | `MoveFailures` | Count | moves that failed or were abandoned |
+//! | `InvalidGroups` | Count | groups seen whose tags are invalid (left unprotected) |
+//! | `ContradictedSignals` | Count | members kept down by a DOWN signal that telemetry contradicts |
 //! | `Errors` | Count | 1 on an invocation that failed before any outcome (see `emf_error`) |
 //!
 //! One dimension set, `[["Function"]]`; `Trigger`, `DryRun` and `ErrorType` ride along as
@@ -35,6 +37,8 @@ pub fn emf(outcome: &Outcome, function_name: &str) -> Value {
         ("GroupsDegraded", "Count", json!(degraded)),
         ("GroupsDown", "Count", json!(down)),
         ("MoveFailures", "Count", json!(outcome.failed())),
+        ("InvalidGroups", "Count", json!(invalid_groups(outcome))),
+        ("ContradictedSignals", "Count", json!(contradicted(outcome))),
     ];
     if moved > 0 {
         let ms = (outcome.finished_at - outcome.started_at)
@@ -54,6 +58,28 @@ pub fn emf_error(error_type: &str, function_name: &str, at: Timestamp) -> Value 
     let mut doc = document(at, function_name, &[("Errors", "Count", json!(1))]);
     doc["ErrorType"] = json!(error_type);
     doc
+}
+
+/// Distinct invalid groups over every TGW of the run (one with members on two TGWs is seen by
+/// both).
+fn invalid_groups(outcome: &Outcome) -> usize {
+    let names: std::collections::BTreeSet<_> = outcome
+        .tgws
+        .iter()
+        .flat_map(|t| t.invalid.iter().map(|g| &g.name))
+        .collect();
+    names.len()
+}
+
+/// Distinct member VPNs whose DOWN signal telemetry contradicts (a VPN in two groups counts once).
+fn contradicted(outcome: &Outcome) -> usize {
+    let vpns: std::collections::BTreeSet<_> = outcome
+        .groups()
+        .flat_map(|g| g.members.iter())
+        .filter(|m| m.health.contradicted.is_some())
+        .map(|m| &m.vpn)
+        .collect();
+    vpns.len()
 }
 
 /// Where the group's routes end after this run: on a member other than the primary.
@@ -120,6 +146,7 @@ mod tests {
                 tunnels: vec![],
                 stable_at: None,
                 reason: None,
+                contradicted: None,
             },
             routes: 0,
         }

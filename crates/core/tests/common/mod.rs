@@ -237,10 +237,11 @@ impl World {
             .and_then(|r| r.attachment.clone())
     }
 
-    /// Do what the engine does with a plan: write intents, move routes, clear the ledger of
-    /// routes that went home and of drops, and store the new group states.
+    /// Do what the engine does with a plan: record its bookkeeping (intents, drops, group
+    /// states, census, announcements), move routes, clear the ledger of routes that went home.
     pub fn apply(&mut self, plan: &Plan) {
-        let mut removals: Vec<RouteKey> = plan.ledger_drops.iter().map(|d| d.key.clone()).collect();
+        plan.record_intents(&mut self.state);
+        let mut removals: Vec<RouteKey> = Vec::new();
         for m in &plan.moves {
             let r = self
                 .obs
@@ -254,12 +255,6 @@ impl World {
                 removals.push(m.key.clone());
             }
         }
-        self.state.apply_ledger(&plan.ledger_intents, &removals);
-        for (g, s) in &plan.group_states {
-            self.state.groups.insert(g.clone(), s.clone());
-        }
-        for (g, keys) in &plan.home_routes {
-            self.state.home_routes.insert(g.clone(), keys.clone());
-        }
+        self.state.apply_ledger(&[], &removals);
     }
 }
