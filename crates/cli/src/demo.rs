@@ -38,6 +38,7 @@ struct Verdict {
     routes_lost: usize,
     foreign_routes_changed: usize,
     routes_on_dead_vpns: usize,
+    moved_on_metric_gap: usize,
     summary: String,
 }
 
@@ -133,8 +134,28 @@ impl Story {
     }
 }
 
-fn alarm(vpn: &str, state: &str, at: Timestamp) -> serde_json::Value {
+/// A CloudWatch alarm state change as EventBridge delivers it. The judged datapoint (the
+/// evidence) is the minute before `at`; `value` is its TunnelState, `None` for a metric gap (no
+/// datapoint: an ALARM only because missing data is treated as breaching).
+fn alarm(vpn: &str, state: &str, at: Timestamp, value: Option<f64>) -> serde_json::Value {
     let ts = at.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string();
+    let start = (at - chrono::Duration::seconds(60)).format("%Y-%m-%dT%H:%M:%S%.3f+0000");
+    let (reason, points) = match value {
+        Some(v) => (
+            format!("Threshold Crossed: 1 out of the last 1 datapoints [{v}]"),
+            format!("[{v}]"),
+        ),
+        None => (
+            "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint \
+             was treated as [Breaching]."
+                .to_owned(),
+            "[]".to_owned(),
+        ),
+    };
+    let reason_data = format!(
+        "{{\"version\":\"1.0\",\"startDate\":\"{start}\",\"statistic\":\"Maximum\",\"period\":60,\
+         \"recentDatapoints\":{points},\"threshold\":1.0}}"
+    );
     serde_json::json!({
         "version": "0", "id": "demo", "detail-type": "CloudWatch Alarm State Change",
         "source": "aws.cloudwatch", "account": "111122223333", "time": at.to_rfc3339(),
@@ -144,7 +165,7 @@ fn alarm(vpn: &str, state: &str, at: Timestamp) -> serde_json::Value {
             "configuration": {"metrics": [{"id": "m1", "metricStat": {"metric": {
                 "namespace": "AWS/VPN", "name": "TunnelState", "dimensions": {"VpnId": vpn}},
                 "period": 60, "stat": "Maximum"}, "returnData": true}]},
-            "state": {"value": state, "timestamp": ts, "reason": "demo"},
+            "state": {"value": state, "timestamp": ts, "reason": reason, "reasonData": reason_data},
             "previousState": {"value": if state == "OK" { "ALARM" } else { "OK" }, "timestamp": ts}
         }
     })
@@ -195,9 +216,18 @@ pub async fn run(output: Output, pause: f64) -> anyhow::Result<std::process::Exi
         .await?;
 
     s.advance(60);
+    let ev = alarm(dw::VPN_LYON, "ALARM", s.now(), None);
+    s.step(
+        "a metric gap: lyon's alarm fires on missing data, its tunnels are UP: nothing moves",
+        Some(ev),
+    )
+    .await?;
+    let moved_on_metric_gap = s.steps.last().map_or(0, |st| st.outcome.moved());
+
+    s.advance(60);
     s.tunnels(dw::VPN_PARIS, TunnelStatus::Down);
     s.advance(60);
-    let ev = alarm(dw::VPN_PARIS, "ALARM", s.now());
+    let ev = alarm(dw::VPN_PARIS, "ALARM", s.now(), Some(0.0));
     s.step(
         "paris primary loses both tunnels; its CloudWatch alarm fires",
         Some(ev),
@@ -207,7 +237,7 @@ pub async fn run(output: Output, pause: f64) -> anyhow::Result<std::process::Exi
     s.advance(180);
     s.tunnels(dw::VPN_PARIS, TunnelStatus::Up);
     s.advance(60);
-    let ev = alarm(dw::VPN_PARIS, "OK", s.now());
+    let ev = alarm(dw::VPN_PARIS, "OK", s.now(), Some(1.0));
     s.step(
         "paris primary is back; hold-down keeps the routes on lyon",
         Some(ev),
@@ -294,6 +324,7 @@ pub async fn run(output: Output, pause: f64) -> anyhow::Result<std::process::Exi
         && foreign_routes_changed == 0
         && moved_in_outage == 0
         && routes_on_dead_vpns == 0
+        && moved_on_metric_gap == 0
         && down_groups == 2
         && count(EventKind::FailedOver) >= 2
         && count(EventKind::FailedBack) >= 1;
@@ -306,9 +337,11 @@ pub async fn run(output: Output, pause: f64) -> anyhow::Result<std::process::Exi
         routes_lost,
         foreign_routes_changed,
         routes_on_dead_vpns,
+        moved_on_metric_gap,
         summary: format!(
             "{}: {} failovers, {} failback, {} groups down alerted; {} route moves; {} routes lost, \
-             {} foreign routes changed, {} routes left on a dead primary, {} moved during the total outage",
+             {} foreign routes changed, {} routes left on a dead primary, {} moved on a metric gap, \
+             {} moved during the total outage",
             if ok { "PASS" } else { "FAIL" },
             count(EventKind::FailedOver),
             count(EventKind::FailedBack),
@@ -317,6 +350,7 @@ pub async fn run(output: Output, pause: f64) -> anyhow::Result<std::process::Exi
             routes_lost,
             foreign_routes_changed,
             routes_on_dead_vpns,
+            moved_on_metric_gap,
             moved_in_outage,
         ),
     };

@@ -51,6 +51,7 @@ fn demo_tells_the_story_and_passes_its_verdict() {
     assert_eq!(v["verdict"]["ok"], true);
     assert_eq!(v["verdict"]["routes_lost"], 0);
     assert_eq!(v["verdict"]["foreign_routes_changed"], 0);
+    assert_eq!(v["verdict"]["moved_on_metric_gap"], 0);
 }
 
 #[test]

@@ -291,6 +291,15 @@ struct AlarmDetail {
     alarm_name: String,
     configuration: AlarmConfiguration,
     state: AlarmState,
+    #[serde(rename = "previousState", default)]
+    previous_state: Option<PreviousState>,
+}
+
+/// Only what the evidence-time check reads of the state the alarm left.
+#[derive(Debug, Deserialize)]
+struct PreviousState {
+    #[serde(rename = "reasonData", default)]
+    reason_data: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -427,12 +436,15 @@ fn parse_alarm(env: &Envelope) -> Result<Trigger, EventError> {
     };
     // reasonData is CloudWatch's own text; a shape we do not know is not a reason to refuse an
     // alarm, only to fall back on the state timestamp.
-    let reason_data: ReasonData = detail
-        .state
-        .reason_data
-        .as_deref()
-        .and_then(|r| serde_json::from_str(r).ok())
-        .unwrap_or_default();
+    let reason = |r: Option<&str>| -> ReasonData {
+        r.and_then(|r| serde_json::from_str(r).ok())
+            .unwrap_or_default()
+    };
+    let reason_data = reason(detail.state.reason_data.as_deref());
+    let previous = detail
+        .previous_state
+        .as_ref()
+        .map(|p| reason(p.reason_data.as_deref()));
     let missing_data = reason_data
         .recent_datapoints
         .as_ref()
@@ -450,7 +462,16 @@ fn parse_alarm(env: &Envelope) -> Result<Trigger, EventError> {
         AlarmValue::Ok => Some(TunnelStatus::Up),
         AlarmValue::InsufficientData => None,
     };
-    let at = evidence_time(&reason_data, state_time);
+    let at = match (
+        judged_until(&reason_data),
+        previous.as_ref().and_then(judged_until),
+    ) {
+        // A transition judges newer datapoints than the state it leaves; reasonData that says
+        // otherwise is not this transition's (hand-made or mangled): use the state timestamp.
+        (Some(end), Some(prev)) if end <= prev => state_time,
+        (Some(end), _) => end.min(state_time),
+        (None, _) => state_time,
+    };
     Ok(Trigger::Vpn {
         signal: SignalEvent {
             vpn,
@@ -464,19 +485,14 @@ fn parse_alarm(env: &Envelope) -> Result<Trigger, EventError> {
 }
 
 /// When the alarm's evidence held: the end of the judged datapoints (`startDate` + one
-/// `period` per datapoint in `recentDatapoints`, at least one), never after the state change
-/// itself. A tunnel that came back UP after that instant must win over this alarm, however late
-/// the alarm is delivered. Without `startDate`/`period`, the state timestamp.
-fn evidence_time(reason: &ReasonData, state_time: Timestamp) -> Timestamp {
-    let (Some(start), Some(period)) = (reason.start_date.as_deref(), reason.period) else {
-        return state_time;
-    };
-    let Ok(start) = timestamp(start, "", "startDate") else {
-        return state_time;
-    };
+/// `period` per datapoint in `recentDatapoints`, at least one); the caller caps it at the state
+/// change itself. A tunnel that came back UP after that instant must win over this alarm,
+/// however late the alarm is delivered. `None` without a usable `startDate`/`period`.
+fn judged_until(reason: &ReasonData) -> Option<Timestamp> {
+    let start = timestamp(reason.start_date.as_deref()?, "", "startDate").ok()?;
+    let period = reason.period?;
     let periods = reason.recent_datapoints.as_ref().map_or(1, Vec::len).max(1) as i64;
-    let end = start + chrono::Duration::seconds(period.max(0).saturating_mul(periods));
-    end.min(state_time)
+    Some(start + chrono::Duration::seconds(period.max(0).saturating_mul(periods)))
 }
 
 // --- Network Manager -----------------------------------------------------------------------------

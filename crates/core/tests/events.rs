@@ -107,8 +107,9 @@ fn alarm_state_ok() {
             VPN1,
             None,
             Some(TunnelStatus::Up),
-            // The judged datapoint (startDate 09:24:00 + 60 s), not the state change (09:41).
-            at(2026, 3, 14, 9, 25, 0, 0),
+            // This fixture's reasonData judges 09:24–09:25, older than the datapoint of the
+            // ALARM it leaves (09:25–09:26): not this transition's, so the state timestamp.
+            at(2026, 3, 14, 9, 41, 2, 377),
             SignalSource::CloudWatchAlarm,
             Some("eu-west-1"),
         )
@@ -637,6 +638,10 @@ fn alarm_with_a_real_datapoint_below_threshold_stays_down() {
 #[test]
 fn alarm_evidence_time_spans_every_judged_datapoint_and_never_passes_the_state_change() {
     let mut v = fixture_value(fixture!("alarm-state-alarm.json"));
+    v["detail"]["previousState"]
+        .as_object_mut()
+        .unwrap()
+        .remove("reasonData");
     // 3 of 3 datapoints from 09:22:00: evidence up to 09:25:00.
     v["detail"]["state"]["reasonData"] = "{\"startDate\":\"2026-03-14T09:22:00.000+0000\",\
         \"period\":60,\"recentDatapoints\":[0.0,0.0,0.0]}"
@@ -753,4 +758,17 @@ fn region_that_is_not_a_region_name_is_refused() {
         parse_event_value(&alarm),
         Err(EventError::InvalidRegion { .. })
     ));
+}
+
+#[test]
+fn alarm_reason_data_older_than_the_state_it_leaves_is_not_trusted() {
+    // A real OK judges datapoints after those of the ALARM it leaves.
+    let mut v = fixture_value(fixture!("alarm-state-ok.json"));
+    v["detail"]["state"]["reasonData"] = "{\"startDate\":\"2026-03-14T09:39:00.000+0000\",\
+        \"period\":60,\"recentDatapoints\":[1.0]}"
+        .into();
+    match parse_event_value(&v).unwrap() {
+        Trigger::Vpn { signal, .. } => assert_eq!(signal.at, at(2026, 3, 14, 9, 40, 0, 0)),
+        other => panic!("{other:?}"),
+    }
 }
