@@ -112,7 +112,9 @@ fn bad_input_is_a_clear_error_and_changes_nothing() {
     let ev = dir.join("event.json");
     std::fs::write(
         &ev,
-        r#"{"vpnId": "vpn-0ffffffffffffffff", "downTS": "2026-03-14T09:26:53Z"}"#,
+        // Before the example world's clock (09:00): an event from its future would be refused
+        // for that first.
+        r#"{"vpnId": "vpn-0ffffffffffffffff", "downTS": "2026-03-14T08:56:53Z"}"#,
     )
     .unwrap();
     let out = tgw_ha(&["--world", w, "event", ev.to_str().unwrap()]);

@@ -11,6 +11,7 @@
 //! | `MoveFailures` | Count | moves that failed or were abandoned |
 //! | `InvalidGroups` | Count | groups seen whose tags are invalid (left unprotected) |
 //! | `ContradictedSignals` | Count | members kept down by a DOWN signal that telemetry contradicts |
+//! | `SweepCompleted` | Count | 1 on a scheduled sweep that completed with no failed move (the deployment's heartbeat alarm) |
 //! | `Errors` | Count | 1 on an invocation that failed before any outcome (see `emf_error`) |
 //!
 //! One dimension set, `[["Function"]]`; `Trigger`, `DryRun` and `ErrorType` ride along as
@@ -22,6 +23,23 @@ use tgw_ha_core::planner::{GroupReport, GroupStatus};
 use tgw_ha_engine::Outcome;
 
 pub const NAMESPACE: &str = "tgw-ha";
+
+/// Every metric the function can emit. The deployment's alarms and dashboard name these and no
+/// other (`tests/dashboard.rs`); a test below checks that the documents use no other name.
+pub const METRICS: &[&str] = &[
+    "RoutesMoved",
+    "FailoverDurationMs",
+    "GroupsDegraded",
+    "GroupsDown",
+    "MoveFailures",
+    "InvalidGroups",
+    "ContradictedSignals",
+    "SweepCompleted",
+    "Errors",
+];
+
+/// How the outcome of a scheduled sweep names its trigger (`Trigger::describe`).
+const SWEEP: &str = "scheduled sweep";
 
 /// The EMF document for one outcome (pure: the timestamp is the outcome's end).
 pub fn emf(outcome: &Outcome, function_name: &str) -> Value {
@@ -46,6 +64,9 @@ pub fn emf(outcome: &Outcome, function_name: &str) -> Value {
             .max(0);
         metrics.insert(1, ("FailoverDurationMs", "Milliseconds", json!(ms)));
     }
+    if sweep_completed(outcome) {
+        metrics.push(("SweepCompleted", "Count", json!(1)));
+    }
     let mut doc = document(outcome.finished_at, function_name, &metrics);
     doc["Trigger"] = json!(outcome.trigger);
     doc["DryRun"] = json!(outcome.dry_run);
@@ -58,6 +79,12 @@ pub fn emf_error(error_type: &str, function_name: &str, at: Timestamp) -> Value 
     let mut doc = document(at, function_name, &[("Errors", "Count", json!(1))]);
     doc["ErrorType"] = json!(error_type);
     doc
+}
+
+/// The heartbeat: a real (not dry-run) scheduled sweep that got to its end with no failed move.
+/// Its absence for a few minutes is what the deployment's heartbeat alarm watches.
+fn sweep_completed(outcome: &Outcome) -> bool {
+    outcome.trigger.starts_with(SWEEP) && !outcome.dry_run && outcome.failed() == 0
 }
 
 /// Distinct invalid groups over every TGW of the run (one with members on two TGWs is seen by
@@ -210,6 +237,7 @@ mod tests {
                 dropped: vec![],
                 events: vec![],
                 notify_errors: vec![],
+                error: None,
             }],
             calls: BTreeMap::new(),
             notes: vec![],
@@ -272,6 +300,8 @@ mod tests {
                             {"Name": "GroupsDegraded", "Unit": "Count"},
                             {"Name": "GroupsDown", "Unit": "Count"},
                             {"Name": "MoveFailures", "Unit": "Count"},
+                            {"Name": "InvalidGroups", "Unit": "Count"},
+                            {"Name": "ContradictedSignals", "Unit": "Count"},
                         ],
                     }],
                 },
@@ -281,6 +311,8 @@ mod tests {
                 "GroupsDegraded": 1,
                 "GroupsDown": 0,
                 "MoveFailures": 1,
+                "InvalidGroups": 0,
+                "ContradictedSignals": 0,
                 "Trigger": "CloudWatchAlarm vpn-0000000000000001 DOWN",
                 "DryRun": false,
             })
@@ -308,7 +340,9 @@ mod tests {
                 "RoutesMoved",
                 "GroupsDegraded",
                 "GroupsDown",
-                "MoveFailures"
+                "MoveFailures",
+                "InvalidGroups",
+                "ContradictedSignals"
             ]
         );
         assert_eq!(doc.get("FailoverDurationMs"), None);
@@ -329,5 +363,60 @@ mod tests {
         assert_eq!(doc["ErrorType"], "Retryable.Busy");
         assert_eq!(doc["Function"], "fn");
         assert_eq!(doc["_aws"]["Timestamp"], 1_773_480_000_005_i64);
+    }
+
+    #[test]
+    fn a_completed_sweep_is_the_heartbeat() {
+        let home = || {
+            vec![group(
+                "paris",
+                Some("vpn-0000000000000001"),
+                GroupStatus::Home,
+                true,
+            )]
+        };
+        let mut sweep = outcome(home(), vec![]);
+        sweep.trigger = "scheduled sweep".into();
+        let doc = emf(&sweep, "fn");
+        assert_eq!(doc["SweepCompleted"], 1);
+        assert!(metric_names(&doc).contains(&"SweepCompleted".to_owned()));
+
+        // Not a dry run, not a sweep with a failed move, not another trigger.
+        let mut dry = sweep.clone();
+        dry.dry_run = true;
+        let mut failed = outcome(
+            home(),
+            vec![result(
+                1,
+                MoveStatus::Failed {
+                    error: "throttled".into(),
+                    retryable: true,
+                },
+            )],
+        );
+        failed.trigger = "scheduled sweep".into();
+        let alarm = outcome(home(), vec![]);
+        for o in [dry, failed, alarm] {
+            assert_eq!(emf(&o, "fn").get("SweepCompleted"), None, "{}", o.trigger);
+        }
+    }
+
+    #[test]
+    fn every_metric_emitted_is_listed() {
+        let mut sweep = outcome(
+            vec![group("paris", None, GroupStatus::Down, true)],
+            vec![result(1, MoveStatus::Done)],
+        );
+        sweep.trigger = "scheduled sweep".into();
+        let docs = [emf(&sweep, "fn"), emf_error("Retryable.Busy", "fn", t(0))];
+        for doc in &docs {
+            for name in metric_names(doc) {
+                assert!(METRICS.contains(&name.as_str()), "{name} is not in METRICS");
+            }
+        }
+        let emitted: Vec<String> = docs.iter().flat_map(metric_names).collect();
+        for name in METRICS {
+            assert!(emitted.iter().any(|e| e == name), "{name} is never emitted");
+        }
     }
 }
