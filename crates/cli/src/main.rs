@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use tgw_ha_core::ids::{GroupName, VpnId};
 use tgw_ha_core::trigger::{OperatorAction, Trigger};
+use tgw_ha_engine::{Deadline, RunOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -56,6 +57,8 @@ enum Command {
         group: Option<GroupName>,
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        limit: MaxDuration,
     },
     /// Move a group off its active member: to `--to`, or to the next healthy member.
     Failover {
@@ -65,6 +68,8 @@ enum Command {
         to: Option<VpnId>,
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        limit: MaxDuration,
     },
     /// Move a group back to its primary now, without waiting for hold-down.
     Failback {
@@ -72,6 +77,8 @@ enum Command {
         group: GroupName,
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        limit: MaxDuration,
     },
     /// Fix a group to one member (maintenance); automation leaves it there until `unpin`.
     Pin {
@@ -148,6 +155,47 @@ enum Command {
     Alarms(tgw_ha::alarms_cmd::AlarmsCommand),
 }
 
+/// `--max-duration`: how long a run may take.
+#[derive(Debug, Clone, Copy, clap::Args)]
+struct MaxDuration {
+    /// Stop starting moves in time to end the run within this (seconds, or 90s, 5m, 1h30m):
+    /// the moves not made are left for the next run, which continues where this one stopped
+    /// (exit status 1, "deadline reached").
+    #[arg(long = "max-duration", value_parser = parse_duration)]
+    max_duration: Option<std::time::Duration>,
+}
+
+/// `300`, `300s`, `5m`, `1h30m`, `2h`: whole seconds, minutes, hours.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("{s:?} is not a duration: give seconds (300) or units (90s, 5m, 1h30m)");
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(secs));
+    }
+    let (mut total, mut number) = (0u64, String::new());
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return Err(bad()),
+        };
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        number.clear();
+    }
+    if !number.is_empty() || total == 0 {
+        return Err(bad());
+    }
+    Ok(std::time::Duration::from_secs(total))
+}
+
 #[cfg(feature = "aws")]
 #[derive(Debug, Subcommand)]
 enum TableCommand {
@@ -181,6 +229,8 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let policy = cli.policy.policy()?;
     let output = cli.output;
     let op = |action: OperatorAction, dry_run: bool| Trigger::Operator { action, dry_run };
+    let mut options = RunOptions::default();
+    let mut limit = |l: MaxDuration| options.deadline = l.max_duration.map(Deadline::In);
     let trigger = match cli.command {
         Command::Demo { pause } => return demo::run(output, pause).await,
         #[cfg(feature = "aws")]
@@ -212,11 +262,31 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Status { group } => op(OperatorAction::Status { group }, true),
         Command::Plan { group } => op(OperatorAction::Reconcile { group }, true),
-        Command::Reconcile { group, dry_run } => op(OperatorAction::Reconcile { group }, dry_run),
-        Command::Failover { group, to, dry_run } => {
+        Command::Reconcile {
+            group,
+            dry_run,
+            limit: l,
+        } => {
+            limit(l);
+            op(OperatorAction::Reconcile { group }, dry_run)
+        }
+        Command::Failover {
+            group,
+            to,
+            dry_run,
+            limit: l,
+        } => {
+            limit(l);
             op(OperatorAction::Failover { group, to }, dry_run)
         }
-        Command::Failback { group, dry_run } => op(OperatorAction::Failback { group }, dry_run),
+        Command::Failback {
+            group,
+            dry_run,
+            limit: l,
+        } => {
+            limit(l);
+            op(OperatorAction::Failback { group }, dry_run)
+        }
         Command::Pin {
             group,
             vpn,
@@ -242,7 +312,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     };
     if let Some(world) = cli.world.as_deref() {
         let backend = backend::WorldBackend::open(world, policy)?;
-        let result = backend.engine().handle(&trigger).await;
+        let result = backend.engine().handle_with(&trigger, &options).await;
         let writes = !matches!(&trigger, Trigger::Operator { dry_run: true, .. });
         if writes {
             backend.save()?;
@@ -252,7 +322,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     #[cfg(feature = "aws")]
     {
         let engine = cli.aws.engine(policy).await?;
-        let result = engine.handle(&trigger).await;
+        let result = engine.handle_with(&trigger, &options).await;
         print_result(output, &result)
     }
     #[cfg(not(feature = "aws"))]

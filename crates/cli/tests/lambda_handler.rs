@@ -510,6 +510,7 @@ async fn bad_input_is_a_clear_non_retryable_error_and_changes_nothing() {
     let inv = tgw_ha::lambda::Invocation {
         request_id: "truncated".into(),
         function_name: "tgw-ha-test".into(),
+        deadline: None,
     };
     let e = f
         .handler

@@ -126,7 +126,14 @@ impl Executor {
             .collect()
     }
 
-    async fn pace(&self, op: &'static str, mutating: bool) {
+    /// Wait for a token of `op`'s bucket. `false`, at once and with the token given back, when
+    /// the token would only come at or after `stop`: a call that cannot start before the run
+    /// must stop is not waited for.
+    async fn pace(&self, op: &'static str, mutating: bool, stop: Option<Timestamp>) -> bool {
+        let now = self.clock.now();
+        if stop.is_some_and(|s| now >= s) {
+            return false;
+        }
         let wake = {
             let mut buckets = self.buckets.lock().expect("bucket lock");
             let shape = if mutating {
@@ -134,18 +141,24 @@ impl Executor {
             } else {
                 self.config.reads
             };
-            buckets
-                .entry(op)
-                .or_insert(TokenBucket {
-                    shape,
-                    tokens: shape.burst,
-                    last: None,
-                })
-                .reserve(self.clock.now())
+            let bucket = buckets.entry(op).or_insert(TokenBucket {
+                shape,
+                tokens: shape.burst,
+                last: None,
+            });
+            let wake = bucket.reserve(now);
+            if let (Some(w), Some(s)) = (wake, stop)
+                && w >= s
+            {
+                bucket.tokens += 1.0;
+                return false;
+            }
+            wake
         };
         if let Some(t) = wake {
             self.clock.sleep_until(t).await;
         }
+        true
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
@@ -185,28 +198,57 @@ impl Executor {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, NetError>>,
     {
+        self.call_before(op, mutating, None, f)
+            .await
+            .expect("a call without a stop time always starts")
+    }
+
+    /// [`Executor::call`] that does not start after `stop`: `None` when the first attempt could
+    /// not start before it (nothing was sent). A retry that could not start before `stop` is
+    /// not made: the last error is returned (a throttled or failed call changed nothing, or
+    /// the next run reads what it did).
+    pub async fn call_before<T, F, Fut>(
+        &self,
+        op: &'static str,
+        mutating: bool,
+        stop: Option<Timestamp>,
+        f: F,
+    ) -> Option<(Result<T, NetError>, u32)>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, NetError>>,
+    {
         let mut attempt = 0;
+        let mut last: Option<NetError> = None;
         loop {
-            self.pace(op, mutating).await;
+            if !self.pace(op, mutating, stop).await {
+                return last.map(|e| {
+                    self.count(op, |s| s.failed += 1);
+                    (Err(e), attempt)
+                });
+            }
             attempt += 1;
             self.count(op, |s| s.calls += 1);
             match f().await {
-                Ok(v) => return (Ok(v), attempt),
+                Ok(v) => return Some((Ok(v), attempt)),
                 Err(e) => {
                     if e.is_throttle() {
                         self.count(op, |s| s.throttled += 1);
                     }
                     if e.is_retryable() && attempt < self.config.max_attempts {
-                        self.count(op, |s| s.retried += 1);
                         let d = self.backoff(attempt - 1);
                         let until = self.clock.now()
                             + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::zero());
-                        tracing::debug!(op, attempt, error = %e, backoff_ms = d.as_millis() as u64, "retrying");
-                        self.clock.sleep_until(until).await;
-                        continue;
+                        if stop.is_none_or(|s| until < s) {
+                            self.count(op, |s| s.retried += 1);
+                            tracing::debug!(op, attempt, error = %e, backoff_ms = d.as_millis() as u64, "retrying");
+                            self.clock.sleep_until(until).await;
+                            last = Some(e);
+                            continue;
+                        }
                     }
                     self.count(op, |s| s.failed += 1);
-                    return (Err(e), attempt);
+                    return Some((Err(e), attempt));
                 }
             }
         }

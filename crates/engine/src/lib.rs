@@ -17,4 +17,4 @@ pub mod reconcile;
 
 pub use outcome::{EngineError, Outcome};
 pub use ports::Ports;
-pub use reconcile::{Engine, EngineConfig};
+pub use reconcile::{Deadline, Engine, EngineConfig, RunOptions};

@@ -19,7 +19,7 @@ pub enum MoveStatus {
         error: String,
         retryable: bool,
     },
-    /// Not attempted because the run stopped (lease lost).
+    /// Not attempted because the run stopped (lease lost, or the run's deadline was near).
     Abandoned {
         reason: String,
     },
@@ -34,12 +34,20 @@ pub struct MoveResult {
     pub attempts: u32,
 }
 
+/// How an abandoned move's reason starts when the run stopped for its deadline.
+pub const DEADLINE_REASON: &str = "deadline";
+
 impl MoveResult {
     pub fn is_failure(&self) -> bool {
         matches!(
             self.status,
             MoveStatus::Failed { .. } | MoveStatus::Abandoned { .. }
         )
+    }
+
+    /// Not started because the run's deadline was near: left for the next run, not failed.
+    pub fn is_deferred(&self) -> bool {
+        matches!(&self.status, MoveStatus::Abandoned { reason } if reason.starts_with(DEADLINE_REASON))
     }
 }
 
@@ -56,9 +64,53 @@ pub struct TgwOutcome {
     /// Notifications sent (or, in a dry run, that would be sent).
     pub events: Vec<GroupEvent>,
     pub notify_errors: Vec<String>,
+    /// Why this TGW could not be reconciled in this run (the other TGWs were, independently).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<TgwError>,
+}
+
+/// A TGW that failed in a run that went on with the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TgwError {
+    /// The engine error's kind (`Network`, `Store`, `Busy`, …), as Lambda's error types name it.
+    pub kind: String,
+    pub message: String,
+    pub retryable: bool,
 }
 
 impl TgwOutcome {
+    /// A TGW with nothing observed or done (yet).
+    pub fn empty(tgw: TgwId) -> Self {
+        TgwOutcome {
+            tgw,
+            groups: vec![],
+            invalid: vec![],
+            planned: vec![],
+            results: vec![],
+            dropped: vec![],
+            events: vec![],
+            notify_errors: vec![],
+            error: None,
+        }
+    }
+
+    /// A TGW whose reconcile failed with `error`.
+    pub fn failed_with(tgw: TgwId, error: &EngineError) -> Self {
+        TgwOutcome {
+            error: Some(TgwError {
+                kind: error.kind().to_owned(),
+                message: error.to_string(),
+                retryable: error.is_retryable(),
+            }),
+            ..TgwOutcome::empty(tgw)
+        }
+    }
+
+    /// Moves not made because the run's deadline was near (they are the next run's).
+    pub fn deferred(&self) -> usize {
+        self.results.iter().filter(|r| r.is_deferred()).count()
+    }
+
     pub fn moved(&self) -> usize {
         self.results
             .iter()
@@ -95,6 +147,51 @@ impl Outcome {
     pub fn groups(&self) -> impl Iterator<Item = &GroupReport> {
         self.tgws.iter().flat_map(|t| t.groups.iter())
     }
+    /// Moves left for the next run because this one's deadline was near.
+    pub fn deferred(&self) -> usize {
+        self.tgws.iter().map(TgwOutcome::deferred).sum()
+    }
+    /// The TGWs that could not be reconciled, with why.
+    pub fn failed_tgws(&self) -> impl Iterator<Item = (&TgwId, &TgwError)> {
+        self.tgws
+            .iter()
+            .filter_map(|t| t.error.as_ref().map(|e| (&t.tgw, e)))
+    }
+}
+
+/// The message of [`EngineError::Incomplete`]: each cause of an incomplete run, in words.
+fn incomplete_message(failed: usize, planned: usize, outcome: &Outcome) -> String {
+    let mut parts = Vec::new();
+    let tgws: Vec<String> = outcome
+        .failed_tgws()
+        .map(|(tgw, e)| format!("{tgw} ({})", e.message))
+        .collect();
+    if !tgws.is_empty() {
+        let others = outcome.tgws.len() - tgws.len();
+        parts.push(format!(
+            "reconcile failed on {}{}",
+            tgws.join(", "),
+            if others > 0 {
+                format!("; the other {others} transit gateway(s) were reconciled")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    let deferred = outcome.deferred();
+    if deferred > 0 {
+        parts.push(format!(
+            "deadline reached: {deferred} of {planned} moves were not started and are left for \
+             the next run, which continues at once (lease released, ledger consistent)"
+        ));
+    }
+    let failed = failed - deferred.min(failed);
+    if failed > 0 || parts.is_empty() {
+        parts.push(format!(
+            "{failed} of {planned} moves failed; the ledger is consistent and the next run will retry"
+        ));
+    }
+    parts.join("; ")
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -125,9 +222,10 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Notify(#[from] NotifyError),
-    #[error(
-        "{failed} of {planned} moves failed; the ledger is consistent and the next run will retry"
-    )]
+    /// The run did not do all it should: some moves failed, some were left for the next run
+    /// because the deadline was near, or some TGWs failed while the others were reconciled.
+    /// `failed` counts failed and deferred moves.
+    #[error("{}", incomplete_message(*failed, *planned, outcome))]
     Incomplete {
         failed: usize,
         planned: usize,
@@ -139,11 +237,33 @@ impl EngineError {
     /// Whether running again later may succeed (Lambda retries these).
     pub fn is_retryable(&self) -> bool {
         match self {
-            EngineError::Busy { .. } | EngineError::Incomplete { .. } => true,
+            EngineError::Busy { .. } => true,
+            // A failed or deferred move is worth another run; a TGW failure only if its error is.
+            EngineError::Incomplete {
+                failed, outcome, ..
+            } => *failed > 0 || outcome.failed_tgws().any(|(_, e)| e.retryable),
             EngineError::Network(e) => e.is_retryable(),
             EngineError::Store(e) => e.is_retryable(),
             EngineError::Notify(_) => true,
             _ => false,
+        }
+    }
+
+    /// The variant's name: Lambda's error types (`Retryable.<kind>`) and per-TGW failures.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EngineError::UnknownVpn { .. } => "UnknownVpn",
+            EngineError::NotOnTgw { .. } => "NotOnTgw",
+            EngineError::UnknownGroup { .. } => "UnknownGroup",
+            EngineError::InvalidGroup { .. } => "InvalidGroup",
+            EngineError::Busy { .. } => "Busy",
+            EngineError::DryRunWrite { .. } => "DryRunWrite",
+            EngineError::Event(_) => "InvalidEvent",
+            EngineError::Plan(_) => "Plan",
+            EngineError::Network(_) => "Network",
+            EngineError::Store(_) => "Store",
+            EngineError::Notify(_) => "Notify",
+            EngineError::Incomplete { .. } => "Incomplete",
         }
     }
 

@@ -3,20 +3,36 @@
 //! Order of writes, chosen so that a crash at any point leaves the next run able to converge:
 //! 1. the trigger's signal is stored (so a later telemetry-only pass does not undo it);
 //! 2. ledger intents for routes leaving home, drops and group state are stored;
-//! 3. moves are applied (paced, retried);
+//! 3. moves are applied (paced, retried), none started past the run's deadline less a margin;
 //! 4. the ledger is settled: routes now home leave it, failed moves are put back as observed;
-//! 5. notifications; 6. the lease is released.
+//! 5. notifications; 6. the stored signals are read again, and if a run that met the lease
+//!    stored a new one meanwhile, 2–6 run again (at most [`MAX_PASSES`] in all); 7. the lease
+//!    is released.
 //!
 //! A crash between 2 and 4 leaves intents for routes that may not have moved: harmless, the
 //! next pass reads the routes and the ledger only says who owns them.
+//!
+//! TGWs are independent: each is reconciled under its own lease whatever happened to the
+//! others, and the run fails only after every TGW was tried ([`EngineError::Incomplete`] names
+//! the ones that failed).
+//!
+//! A run that meets another's lease does not fail when it only asked for a look (a sweep, a
+//! routing update, a notice, an alarm without a verdict): the holder, or the next sweep, sees the
+//! same world. A DOWN or UP signal is stored anyway (compare-and-set on the state, no lease), and
+//! the holder acts on it. So every save of the holder survives a conflict with such a writer:
+//! it reloads, takes the signals the writer added ([`merge_stored_signals`]) and keeps its own
+//! value of every other field.
 
 use crate::executor::Executor;
-use crate::outcome::{EngineError, MoveResult, MoveStatus, Outcome, TgwOutcome};
+use crate::outcome::{
+    DEADLINE_REASON, EngineError, MoveResult, MoveStatus, Outcome, TgwError, TgwOutcome,
+};
 use crate::ports::{NetError, Ports, StoreError};
 use futures::StreamExt;
-use futures::future::try_join_all;
+use futures::future::{join_all, try_join_all};
 use std::collections::BTreeSet;
 use std::time::Duration;
+use tgw_ha_core::Timestamp;
 use tgw_ha_core::groups::{Discovery, discover, is_tagged_member};
 use tgw_ha_core::ids::{AttachmentId, GroupName, TgwId};
 use tgw_ha_core::model::{Destination, Observation, VpnConnection};
@@ -36,6 +52,10 @@ pub struct EngineConfig {
     pub owner: String,
     /// Signals older than this are forgotten: telemetry has caught up with them long before.
     pub signal_horizon: Duration,
+    /// With a deadline ([`RunOptions::deadline`]), no move is started later than this before
+    /// it: time for the moves in flight to land, the ledger to be settled, notifications to be
+    /// sent and the lease to be released, so that the next run starts at once.
+    pub deadline_margin: Duration,
 }
 
 impl Default for EngineConfig {
@@ -46,12 +66,41 @@ impl Default for EngineConfig {
             lease_ttl: Duration::from_secs(120),
             owner: "tgw-ha".into(),
             signal_horizon: Duration::from_secs(7 * 24 * 3600),
+            deadline_margin: Duration::from_secs(10),
         }
     }
 }
 
+/// When a run must be over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deadline {
+    /// An instant: a Lambda invocation's deadline.
+    At(Timestamp),
+    /// A duration from the start of the run (on the engine's clock): the CLI's `--max-duration`.
+    In(Duration),
+}
+
+/// Per-run options of [`Engine::handle_with`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Stop starting moves [`EngineConfig::deadline_margin`] before this; the moves not made
+    /// are left for the next run (`Incomplete`, retryable).
+    pub deadline: Option<Deadline>,
+}
+
 /// How often (in moves) a large run reports its progress.
 const PROGRESS_EVERY: usize = 50;
+
+/// Passes of one run over one TGW: the first, and again while signals stored by runs that met
+/// the lease change what to do. Bounded, so that a flapping VPN cannot hold the lease forever;
+/// the next sweep takes over from there.
+pub const MAX_PASSES: usize = 3;
+
+/// Saves of the lease holder that may meet a signal writer's save before one lands.
+const CONFLICT_RETRIES: usize = 5;
+
+/// Attempts of a signal writer that meets other writers.
+const SIGNAL_WRITE_ATTEMPTS: usize = 5;
 
 pub struct Engine {
     ports: Ports,
@@ -64,6 +113,31 @@ struct Work {
     scope: Option<BTreeSet<GroupName>>,
     directive: Option<Directive>,
     signal: Option<Signal>,
+    /// Only a look (a sweep, a routing update, a notice, an alarm without a verdict): when
+    /// another run holds the lease, that run or the next sweep sees the same world, so there is
+    /// nothing to fail for.
+    look: bool,
+}
+
+/// One run's settings, shared by every TGW it reconciles.
+struct Run {
+    executor: Executor,
+    dry_run: bool,
+    /// The run's deadline, and when the last move may start (deadline less the margin).
+    deadline: Option<(Timestamp, Timestamp)>,
+}
+
+impl Run {
+    fn stop(&self) -> Option<Timestamp> {
+        self.deadline.map(|(_, stop)| stop)
+    }
+}
+
+/// The lease holder's knowledge of the stored state: the version its next save compares with,
+/// and the signals as stored at that version (to tell the ones others added since).
+struct Held {
+    version: u64,
+    signals: Vec<Signal>,
 }
 
 impl Engine {
@@ -75,10 +149,20 @@ impl Engine {
         &self.config
     }
 
-    /// Handle one trigger. `Err(Incomplete)` carries the outcome of a run in which some moves
-    /// failed; every other error means nothing was changed by this run.
+    /// Handle one trigger, with no deadline. See [`Engine::handle_with`].
     pub async fn handle(&self, trigger: &Trigger) -> Result<Outcome, EngineError> {
-        let executor = Executor::new(self.ports.clock.clone(), self.config.executor.clone());
+        self.handle_with(trigger, &RunOptions::default()).await
+    }
+
+    /// Handle one trigger. `Err(Incomplete)` carries the outcome of a run that did part of its
+    /// work: some moves failed, some were left for the next run (deadline), or some TGWs
+    /// failed while the others were reconciled. Every other error means nothing was changed
+    /// by this run.
+    pub async fn handle_with(
+        &self,
+        trigger: &Trigger,
+        options: &RunOptions,
+    ) -> Result<Outcome, EngineError> {
         let started_at = self.ports.clock.now();
         let trigger = &trigger.checked_at(started_at)?;
         let mut outcome = Outcome {
@@ -103,6 +187,21 @@ impl Engine {
             _ => (false, false),
         };
         outcome.dry_run = dry_run && !read_only;
+        let margin = chrono::Duration::from_std(self.config.deadline_margin).unwrap_or_default();
+        let run = Run {
+            executor: Executor::new(self.ports.clock.clone(), self.config.executor.clone()),
+            dry_run,
+            deadline: options.deadline.map(|d| {
+                let at = match d {
+                    Deadline::At(t) => t,
+                    Deadline::In(d) => {
+                        started_at + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+                    }
+                };
+                (at, at - margin)
+            }),
+        };
+        let executor = &run.executor;
 
         let (vpns, _) = executor
             .call("DescribeVpnConnections", false, || {
@@ -110,23 +209,62 @@ impl Engine {
             })
             .await;
         let vpns = vpns?;
-        let (work, discovery) = self.resolve(trigger, &vpns, &executor).await?;
-        if work.is_empty() {
+        let (work, discovery, unreadable) = self.resolve(trigger, &vpns, executor).await?;
+        let tried = work.len() + unreadable.len();
+        let mut errors: Vec<EngineError> = Vec::new();
+        for (tgw, e) in unreadable {
+            let e = EngineError::from(e);
+            tracing::error!(%tgw, error = %e, "cannot read this transit gateway's attachments; going on with the others");
+            outcome.tgws.push(TgwOutcome::failed_with(tgw, &e));
+            errors.push(e);
+        }
+        if work.is_empty() && tried == 0 {
             outcome
                 .notes
                 .push("no group is concerned by this trigger: nothing to do".into());
         }
         let mut failed = 0;
         for w in work {
-            let t = self
-                .reconcile_tgw(&executor, &vpns, &discovery, w, dry_run)
-                .await?;
-            failed += t.failed();
-            outcome.tgws.push(t);
+            let tgw = w.tgw.clone();
+            if !dry_run
+                && let Some((deadline, stop)) = run.deadline
+                && self.ports.clock.now() >= stop
+            {
+                tracing::warn!(%tgw, %deadline, "deadline near: this transit gateway is left for the next run");
+                outcome.tgws.push(TgwOutcome {
+                    error: Some(TgwError {
+                        kind: "Deadline".into(),
+                        message: format!(
+                            "not started: the run's deadline {deadline} was near; the next run \
+                             continues"
+                        ),
+                        retryable: true,
+                    }),
+                    ..TgwOutcome::empty(tgw)
+                });
+                continue;
+            }
+            match self.reconcile_tgw(&run, &vpns, &discovery, w).await {
+                Ok((t, notes)) => {
+                    failed += t.failed();
+                    outcome.tgws.push(t);
+                    outcome.notes.extend(notes);
+                }
+                // One TGW never blocks another: note why and go on.
+                Err(e) => {
+                    tracing::error!(%tgw, error = %e, "reconcile of this transit gateway failed; going on with the others");
+                    outcome.tgws.push(TgwOutcome::failed_with(tgw, &e));
+                    errors.push(e);
+                }
+            }
         }
         outcome.calls = executor.stats();
         outcome.finished_at = self.ports.clock.now();
-        if failed > 0 {
+        // A trigger about one TGW fails with that TGW's own error, as it always did.
+        if tried == 1 && errors.len() == 1 {
+            return Err(errors.pop().expect("one error"));
+        }
+        if failed > 0 || outcome.tgws.iter().any(|t| t.error.is_some()) {
             let planned = outcome.planned();
             return Err(EngineError::Incomplete {
                 failed,
@@ -136,14 +274,16 @@ impl Engine {
         }
         Ok(outcome)
     }
-
-    /// Map a trigger to the TGWs and groups it concerns, discovering groups from tags.
+    /// Map a trigger to the TGWs and groups it concerns, discovering groups from tags. Each
+    /// TGW's attachments are read on their own: a TGW whose read fails is returned with its
+    /// error (when the trigger concerns it) and the others go on.
+    #[allow(clippy::type_complexity, reason = "one private call site")]
     async fn resolve(
         &self,
         trigger: &Trigger,
         vpns: &[VpnConnection],
         executor: &Executor,
-    ) -> Result<(Vec<Work>, Discovery), EngineError> {
+    ) -> Result<(Vec<Work>, Discovery, Vec<(TgwId, NetError)>), EngineError> {
         // Tags alone say which TGWs hold groups; attachments are read only for those.
         let group_tgws: BTreeSet<TgwId> = vpns
             .iter()
@@ -165,21 +305,34 @@ impl Engine {
             Trigger::Tgw { tgw, .. } => vec![tgw.clone()],
             _ => group_tgws.iter().cloned().collect(),
         };
-        let attachments = try_join_all(tgws.iter().map(|t| async move {
-            executor
+        let reads = join_all(tgws.iter().map(|t| async move {
+            let (r, _) = executor
                 .call("DescribeTransitGatewayAttachments", false, || {
                     self.ports.network.vpn_attachments(t)
                 })
-                .await
-                .0
+                .await;
+            (t.clone(), r)
         }))
-        .await?
-        .concat();
+        .await;
+        let mut attachments = Vec::new();
+        let mut unreadable = Vec::new();
+        for (t, r) in reads {
+            match r {
+                Ok(a) => attachments.extend(a),
+                Err(e) => unreadable.push((t, e)),
+            }
+        }
+        // The VPNs of an unreadable TGW stay in: their groups show as unattached (invalid),
+        // never as smaller valid groups, and no TGW of theirs is planned in this run.
         let discovery = discover(vpns, &attachments, &self.config.policy);
 
         let check_group = |name: &GroupName| -> Result<TgwId, EngineError> {
             if let Some(g) = discovery.group(name) {
                 return Ok(g.tgw.clone());
+            }
+            // Not found, but a TGW could not be read: the group may well be there.
+            if let Some((_, e)) = unreadable.first() {
+                return Err(EngineError::Network(e.clone()));
             }
             if let Some(bad) = discovery.invalid.iter().find(|g| &g.name == name) {
                 return Err(EngineError::InvalidGroup {
@@ -211,6 +364,7 @@ impl Engine {
                         scope: Some(scope),
                         directive: None,
                         signal: to_signal(signal),
+                        look: true,
                     }]
                 }
             }
@@ -225,14 +379,20 @@ impl Engine {
                         scope: Some(scope),
                         directive: None,
                         signal: None,
+                        look: true,
                     }]
                 }
             }
+            // A routing update names routes, and those tgw-ha just moved match its ledger; the
+            // payload is not compared with the ledger: reconciling is level-triggered, so such an
+            // update plans nothing, and while the mover holds the lease it is a look that
+            // succeeds at once.
             Trigger::Tgw { tgw, .. } => vec![Work {
                 tgw: tgw.clone(),
                 scope: None,
                 directive: None,
                 signal: None,
+                look: true,
             }],
             Trigger::All { .. } => tgws
                 .iter()
@@ -241,6 +401,7 @@ impl Engine {
                     scope: None,
                     directive: None,
                     signal: None,
+                    look: true,
                 })
                 .collect(),
             Trigger::Operator { action, .. } => {
@@ -270,6 +431,7 @@ impl Engine {
                             scope: Some([name.clone()].into()),
                             directive,
                             signal: None,
+                            look: false,
                         }]
                     }
                     None => tgws
@@ -280,28 +442,32 @@ impl Engine {
                             scope: None,
                             directive: None,
                             signal: None,
+                            look: false,
                         })
                         .collect(),
                 }
             }
             Trigger::Ignore { .. } => vec![],
         };
-        Ok((work, discovery))
+        // An operator's action on one group concerns that group's TGW only.
+        if matches!(trigger, Trigger::Operator { action, .. } if action.group().is_some()) {
+            unreadable.clear();
+        }
+        Ok((work, discovery, unreadable))
     }
 
+    /// Reconcile one TGW under its lease. Returns its outcome and notes for the run.
     async fn reconcile_tgw(
         &self,
-        executor: &Executor,
+        run: &Run,
         vpns: &[VpnConnection],
         discovery: &Discovery,
         work: Work,
-        dry_run: bool,
-    ) -> Result<TgwOutcome, EngineError> {
+    ) -> Result<(TgwOutcome, Vec<String>), EngineError> {
         let tgw = work.tgw.clone();
-        if dry_run {
-            return self
-                .reconcile_locked(executor, vpns, discovery, work, true)
-                .await;
+        if run.dry_run {
+            let out = self.reconcile_locked(run, vpns, discovery, work).await?;
+            return Ok((out, vec![]));
         }
         let now = self.ports.clock.now();
         let owner = self.config.owner.as_str();
@@ -311,31 +477,130 @@ impl Engine {
             .acquire(&tgw, owner, self.config.lease_ttl, now)
             .await?
         {
-            return Err(EngineError::Busy { tgw });
+            return self.met_busy_lease(work).await;
         }
-        let result = self
-            .reconcile_locked(executor, vpns, discovery, work, false)
-            .await;
+        let result = self.reconcile_locked(run, vpns, discovery, work).await;
         if let Err(e) = self.ports.lease.release(&tgw, owner).await {
             // The lease expires on its own; a failed release only delays the next run.
             tracing::warn!(%tgw, error = %e, "could not release lease");
         }
-        result
+        result.map(|out| (out, vec![]))
+    }
+
+    /// Another run holds the TGW's lease. A signal is stored for it to act on; a look succeeds
+    /// (that run, or the next sweep, sees the same world); an operator's action is `Busy`.
+    ///
+    /// The holder reads the stored signals again after each pass, just before it releases the
+    /// lease: a signal stored in the instant between that read and the release is acted on by
+    /// the next sweep (a minute at most), never lost.
+    async fn met_busy_lease(&self, work: Work) -> Result<(TgwOutcome, Vec<String>), EngineError> {
+        let tgw = work.tgw;
+        if let Some(signal) = work.signal {
+            let what = format!("{} {} at {}", signal.vpn, signal.status, signal.at);
+            let stored = self.store_signal(&tgw, signal).await?;
+            let note = if stored {
+                format!(
+                    "another run holds the lease on {tgw}: signal stored ({what}); the run \
+                     holding the lease acts on it"
+                )
+            } else {
+                format!(
+                    "another run holds the lease on {tgw}: signal ({what}) already known (a \
+                     newer one is stored); nothing to do"
+                )
+            };
+            tracing::info!(%tgw, stored, "lease busy: signal stored for its holder");
+            return Ok((TgwOutcome::empty(tgw), vec![note]));
+        }
+        if work.look {
+            tracing::info!(%tgw, "lease busy: a look, left to the holder");
+            let note = format!(
+                "another run holds the lease on {tgw}; it (or the next sweep) sees the same world"
+            );
+            return Ok((TgwOutcome::empty(tgw), vec![note]));
+        }
+        Err(EngineError::Busy { tgw })
+    }
+
+    /// Store `signal` without the lease: compare-and-set on the state, again on a conflict.
+    /// `Ok(false)`: a newer signal of the same VPN (or tunnel) is stored already.
+    async fn store_signal(&self, tgw: &TgwId, signal: Signal) -> Result<bool, StoreError> {
+        let store = &self.ports.store;
+        let mut last = None;
+        for _ in 0..SIGNAL_WRITE_ATTEMPTS {
+            let loaded = store.load(tgw).await?;
+            let mut state = loaded.value;
+            if !state.record_signal(signal.clone()) {
+                return Ok(false);
+            }
+            match store.save(tgw, loaded.version, &state).await {
+                Ok(_) => return Ok(true),
+                Err(e @ StoreError::Conflict { .. }) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.expect("attempts were made"))
+    }
+
+    /// Save the lease holder's `state`. A conflict means a run that met the lease stored a
+    /// signal: reload, take its signals, keep this run's value of everything else, save again.
+    /// Returns the signals so taken that changed `state` (the plan may need another pass).
+    async fn save_held(
+        &self,
+        tgw: &TgwId,
+        held: &mut Held,
+        state: &mut TgwState,
+    ) -> Result<Vec<Signal>, StoreError> {
+        let store = &self.ports.store;
+        let mut taken = Vec::new();
+        let (mut conflicts, mut unavailable) = (0, 0);
+        loop {
+            match store.save(tgw, held.version, state).await {
+                Ok(v) => {
+                    held.version = v;
+                    held.signals = state.signals.clone();
+                    return Ok(taken);
+                }
+                Err(StoreError::Conflict { .. }) if conflicts < CONFLICT_RETRIES => {
+                    conflicts += 1;
+                    taken.extend(self.reread_signals(tgw, held, state).await?);
+                }
+                // Once routes have moved, the settle write must not be lost to a blip.
+                Err(StoreError::Unavailable(_)) if unavailable < 2 => unavailable += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Read the stored state again and take into `state` the signals others stored since
+    /// `held`. Returns those that changed `state`.
+    async fn reread_signals(
+        &self,
+        tgw: &TgwId,
+        held: &mut Held,
+        state: &mut TgwState,
+    ) -> Result<Vec<Signal>, StoreError> {
+        let loaded = self.ports.store.load(tgw).await?;
+        let taken = merge_stored_signals(state, &held.signals, &loaded.value.signals);
+        held.version = loaded.version;
+        held.signals = loaded.value.signals;
+        Ok(taken)
     }
 
     async fn reconcile_locked(
         &self,
-        executor: &Executor,
+        run: &Run,
         vpns: &[VpnConnection],
         discovery: &Discovery,
         work: Work,
-        dry_run: bool,
     ) -> Result<TgwOutcome, EngineError> {
         let tgw = &work.tgw;
-        let store = &self.ports.store;
-        let loaded = store.load(tgw).await?;
+        let loaded = self.ports.store.load(tgw).await?;
         let mut state = loaded.value;
-        let mut version = loaded.version;
+        let mut held = Held {
+            version: loaded.version,
+            signals: state.signals.clone(),
+        };
         let horizon = self.ports.clock.now()
             - chrono::Duration::from_std(self.config.signal_horizon).unwrap_or_default();
         let mut dirty = false;
@@ -345,70 +610,132 @@ impl Engine {
         let before = state.signals.len();
         state.prune_signals(horizon);
         dirty |= state.signals.len() != before;
-        if dirty && !dry_run {
-            version = store.save(tgw, version, &state).await?;
+        if dirty && !run.dry_run {
+            self.save_held(tgw, &mut held, &mut state).await?;
         }
 
-        let observation = self.observe(executor, vpns, discovery, tgw).await?;
-        let now = self.ports.clock.now();
-        let plan = plan(&PlanInput {
-            tgw,
-            discovery,
-            observation: &observation,
-            state: &state,
-            policy: &self.config.policy,
-            scope: work.scope.as_ref(),
-            directive: work.directive.as_ref(),
-            now,
-        })?;
-        for g in &plan.groups {
+        let mut scope = work.scope.clone();
+        let mut directive = work.directive.clone();
+        let mut out: Option<TgwOutcome> = None;
+        for pass in 1..=MAX_PASSES {
+            if pass > 1 && !self.renew(tgw).await {
+                break;
+            }
+            let observation = self.observe(&run.executor, vpns, discovery, tgw).await?;
+            let now = self.ports.clock.now();
+            let plan = plan(&PlanInput {
+                tgw,
+                discovery,
+                observation: &observation,
+                state: &state,
+                policy: &self.config.policy,
+                scope: scope.as_ref(),
+                directive: directive.as_ref(),
+                now,
+            })?;
+            for g in &plan.groups {
+                tracing::info!(
+                    group = %g.name, tgw = %g.tgw, status = g.status.as_str(),
+                    active = ?g.active.as_ref().map(|v| v.to_string()),
+                    desired = ?g.desired.as_ref().map(|v| v.to_string()),
+                    routes = g.routes, moves = g.moves, pass, "decision"
+                );
+            }
+            let mut this = TgwOutcome {
+                tgw: tgw.clone(),
+                groups: plan.groups.clone(),
+                invalid: plan.invalid.clone(),
+                planned: plan.moves.clone(),
+                results: vec![],
+                dropped: plan.ledger_drops.clone(),
+                events: plan.events.clone(),
+                notify_errors: vec![],
+                error: None,
+            };
+            if run.dry_run {
+                return Ok(this);
+            }
+            // Signals others store from here on were not planned with.
+            let mut taken = Vec::new();
+            let mut stopped = false;
+            if !plan.is_noop() {
+                // 2. Intent before any move.
+                plan.record_intents(&mut state);
+                taken.extend(self.save_held(tgw, &mut held, &mut state).await?);
+
+                // 3. Moves.
+                let results = self.apply(run, tgw, &plan).await;
+                stopped = results
+                    .iter()
+                    .any(|r| matches!(r.status, MoveStatus::Abandoned { .. }));
+
+                // 4. Settle the ledger on what happened.
+                let (upserts, removals) = settle(&state, &results);
+                state.apply_ledger(&upserts, &removals);
+                if !upserts.is_empty() || !removals.is_empty() {
+                    taken.extend(self.save_held(tgw, &mut held, &mut state).await?);
+                }
+
+                // 5. Notify: moves only if some happened; every other event (down, recovered,
+                // invalid group, contradicted signal) always.
+                let any_done = results.iter().any(|r| r.status == MoveStatus::Done);
+                this.events.retain(|e| !e.kind.is_move() || any_done);
+                for e in &this.events {
+                    if let Err(err) = self.ports.notifier.notify(e, self.ports.clock.now()).await {
+                        tracing::warn!(group = %e.group, error = %err, "notification failed");
+                        this.notify_errors.push(err.to_string());
+                    }
+                }
+                this.results = results;
+            }
+            match &mut out {
+                None => out = Some(this),
+                Some(o) => absorb(o, this),
+            }
+
+            // 6. A signal stored meanwhile by a run that met the lease is this run's to act on.
+            taken.extend(self.reread_signals(tgw, &mut held, &mut state).await?);
+            if taken.is_empty() || stopped {
+                break;
+            }
+            if pass == MAX_PASSES {
+                tracing::warn!(%tgw, passes = pass, "signals keep changing; the next sweep takes over");
+                break;
+            }
             tracing::info!(
-                group = %g.name, tgw = %g.tgw, status = g.status.as_str(),
-                active = ?g.active.as_ref().map(|v| v.to_string()),
-                desired = ?g.desired.as_ref().map(|v| v.to_string()),
-                routes = g.routes, moves = g.moves, "decision"
+                %tgw, pass, signals = taken.len(),
+                "signals stored by another run during this one: planning again"
             );
+            if let Some(scope) = &mut scope {
+                for s in &taken {
+                    scope.extend(discovery.groups_of(&s.vpn).map(|g| g.name.clone()));
+                }
+            }
+            // The operator's directive was applied; again it would move a group twice.
+            directive = None;
         }
-        let mut out = TgwOutcome {
-            tgw: tgw.clone(),
-            groups: plan.groups.clone(),
-            invalid: plan.invalid.clone(),
-            planned: plan.moves.clone(),
-            results: vec![],
-            dropped: plan.ledger_drops.clone(),
-            events: plan.events.clone(),
-            notify_errors: vec![],
-        };
-        if dry_run || plan.is_noop() {
-            return Ok(out);
-        }
+        Ok(out.expect("at least one pass"))
+    }
 
-        // 2. Intent before any move.
-        plan.record_intents(&mut state);
-        version = store.save(tgw, version, &state).await?;
-
-        // 3. Moves.
-        let results = self.apply(executor, tgw, &plan).await;
-
-        // 4. Settle the ledger on what happened.
-        let (upserts, removals) = settle(&state, &results);
-        state.apply_ledger(&upserts, &removals);
-        if !upserts.is_empty() || !removals.is_empty() {
-            save_retrying(store.as_ref(), tgw, version, &state).await?;
-        }
-
-        // 5. Notify: moves only if some happened; every other event (down, recovered, invalid
-        // group, contradicted signal) always.
-        let any_done = results.iter().any(|r| r.status == MoveStatus::Done);
-        out.events.retain(|e| !e.kind.is_move() || any_done);
-        for e in &out.events {
-            if let Err(err) = self.ports.notifier.notify(e, self.ports.clock.now()).await {
-                tracing::warn!(group = %e.group, error = %err, "notification failed");
-                out.notify_errors.push(err.to_string());
+    /// Renew the lease between passes; `false` (logged) when it is lost.
+    async fn renew(&self, tgw: &TgwId) -> bool {
+        let now = self.ports.clock.now();
+        match self
+            .ports
+            .lease
+            .renew(tgw, &self.config.owner, self.config.lease_ttl, now)
+            .await
+        {
+            Ok(true) => true,
+            Ok(false) => {
+                tracing::warn!(%tgw, "lease lost between passes; the next run takes over");
+                false
+            }
+            Err(e) => {
+                tracing::warn!(%tgw, error = %e, "lease not renewed between passes; the next run takes over");
+                false
             }
         }
-        out.results = results;
-        Ok(out)
     }
 
     /// Read what the plan needs of one TGW: its route tables, and in each, the static routes
@@ -463,33 +790,59 @@ impl Engine {
         })
     }
 
-    async fn apply(&self, executor: &Executor, tgw: &TgwId, plan: &Plan) -> Vec<MoveResult> {
+    async fn apply(&self, run: &Run, tgw: &TgwId, plan: &Plan) -> Vec<MoveResult> {
         let net = &self.ports.network;
+        let executor = &run.executor;
+        let stop = run.stop();
+        let deferred = run.deadline.map(|(deadline, _)| {
+            format!(
+                "{DEADLINE_REASON}: not started within {}s of the run's deadline {deadline}; the \
+                 next run continues",
+                self.config.deadline_margin.as_secs()
+            )
+        });
+        let deferred = &deferred;
         let mut stream = futures::stream::iter(plan.moves.iter().cloned())
             .map(|m| async move {
-                let (r, attempts) = match &m.key.destination {
+                // The deadline is checked where each move would start (moves run concurrently,
+                // paced): a move that cannot start before `stop` is not started at all.
+                let r = match &m.key.destination {
                     Destination::Cidr(cidr) => {
                         executor
-                            .call("ReplaceTransitGatewayRoute", true, || {
+                            .call_before("ReplaceTransitGatewayRoute", true, stop, || {
                                 net.replace_route(&m.key.table, cidr, &m.to)
                             })
                             .await
                     }
                     Destination::PrefixList(pl) => {
                         executor
-                            .call("ModifyTransitGatewayPrefixListReference", true, || {
-                                net.modify_prefix_list_reference(&m.key.table, pl, &m.to)
-                            })
+                            .call_before(
+                                "ModifyTransitGatewayPrefixListReference",
+                                true,
+                                stop,
+                                || net.modify_prefix_list_reference(&m.key.table, pl, &m.to),
+                            )
                             .await
                     }
                 };
-                let status = match r {
-                    Ok(()) => MoveStatus::Done,
-                    Err(NetError::RouteNotFound { .. }) => MoveStatus::Vanished,
-                    Err(e) => MoveStatus::Failed {
-                        retryable: e.is_retryable(),
-                        error: e.to_string(),
-                    },
+                let (status, attempts) = match r {
+                    None => {
+                        let reason = deferred.clone().unwrap_or_else(|| DEADLINE_REASON.into());
+                        return MoveResult {
+                            planned: m,
+                            status: MoveStatus::Abandoned { reason },
+                            attempts: 0,
+                        };
+                    }
+                    Some((Ok(()), a)) => (MoveStatus::Done, a),
+                    Some((Err(NetError::RouteNotFound { .. }), a)) => (MoveStatus::Vanished, a),
+                    Some((Err(e), a)) => (
+                        MoveStatus::Failed {
+                            retryable: e.is_retryable(),
+                            error: e.to_string(),
+                        },
+                        a,
+                    ),
                 };
                 tracing::info!(
                     table = %m.key.table, destination = %m.key.destination, to = %m.to,
@@ -545,6 +898,13 @@ impl Engine {
             }
         }
         drop(stream);
+        let deferred = results.iter().filter(|r| r.is_deferred()).count();
+        if deferred > 0 {
+            tracing::warn!(
+                %tgw, deferred, total,
+                "deadline near: {deferred} of {total} moves left for the next run"
+            );
+        }
         if let Some(reason) = lost {
             tracing::error!(%reason, "stopping moves");
             let done: BTreeSet<_> = results.iter().map(|r| r.planned.key.clone()).collect();
@@ -615,20 +975,37 @@ fn settle(
     (upserts, removals)
 }
 
-/// The settle write must not be lost to a transient store error: the routes have moved.
-async fn save_retrying(
-    store: &dyn crate::ports::StateStore,
-    tgw: &TgwId,
-    version: u64,
-    state: &TgwState,
-) -> Result<u64, StoreError> {
-    let mut last = None;
-    for _ in 0..3 {
-        match store.save(tgw, version, state).await {
-            Ok(v) => return Ok(v),
-            Err(e @ StoreError::Unavailable(_)) => last = Some(e),
-            Err(e) => return Err(e),
+/// Take into `mine` the signals that others stored since `base` (what this run last read or
+/// wrote): those in `stored` but not in `base`, each kept only if newer than what `mine` has
+/// (`record_signal`). Every other field of `mine`, and the signals this run itself changed or
+/// pruned, stay as this run has them. Returns the signals that changed `mine`.
+pub fn merge_stored_signals(
+    mine: &mut TgwState,
+    base: &[Signal],
+    stored: &[Signal],
+) -> Vec<Signal> {
+    stored
+        .iter()
+        .filter(|s| !base.contains(s))
+        .filter(|s| mine.record_signal((*s).clone()))
+        .cloned()
+        .collect()
+}
+
+/// Fold a later pass into the run's outcome for the TGW: its moves, drops and events are
+/// added; a group's report is the later one when that pass moved it or first looked at it.
+fn absorb(out: &mut TgwOutcome, later: TgwOutcome) {
+    for g in later.groups {
+        match out.groups.iter_mut().find(|e| e.name == g.name) {
+            Some(e) if g.moves > 0 || (g.in_scope && !e.in_scope) => *e = g,
+            Some(_) => {}
+            None => out.groups.push(g),
         }
     }
-    Err(last.expect("three attempts"))
+    out.invalid = later.invalid;
+    out.planned.extend(later.planned);
+    out.results.extend(later.results);
+    out.dropped.extend(later.dropped);
+    out.events.extend(later.events);
+    out.notify_errors.extend(later.notify_errors);
 }

@@ -564,7 +564,7 @@ async fn alarm_for_a_vpn_in_no_group_moves_nothing() {
 }
 
 #[tokio::test]
-async fn lease_held_by_another_owner_is_busy_and_changes_nothing() {
+async fn lease_held_by_another_owner_stores_a_down_moves_nothing_and_an_operator_is_busy() {
     let (sim, _) = setup();
     let expires = sim.now() + secs(600);
     sim.world().leases.insert(
@@ -576,9 +576,32 @@ async fn lease_held_by_another_owner_is_busy_and_changes_nothing() {
     );
     set_tunnels(&sim, demo::VPN_PARIS, Down);
     let before = sim.snapshot();
+    // A DOWN is not lost to the busy lease: stored for the holder, and the run succeeds.
     let t = parse_event(&alarm_json(demo::VPN_PARIS, "ALARM", sim.now())).unwrap();
-    let err = engine(&sim, Policy::default())
+    let out = engine(&sim, Policy::default())
         .handle(&t)
+        .await
+        .expect("a signal meeting a lease is stored, not an error");
+    assert!(
+        out.notes.iter().any(|n| n.contains("signal stored")),
+        "{:?}",
+        out.notes
+    );
+    assert_eq!(out.planned(), 0);
+    assert_eq!(placement(&sim.snapshot()), placement(&before), "nothing moved");
+    let st = state(&sim, &demo_tgw());
+    assert!(
+        st.signals
+            .iter()
+            .any(|s| s.vpn.as_str() == demo::VPN_PARIS && s.status == Down),
+        "{:?}",
+        st.signals
+    );
+    assert!(st.ledger.is_empty());
+    // An operator's action wants the TGW now: busy, retryable, nothing changed.
+    let before = sim.snapshot();
+    let err = engine(&sim, Policy::default())
+        .handle(&operator(OperatorAction::Reconcile { group: None }))
         .await
         .unwrap_err();
     assert!(

@@ -13,6 +13,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex, MutexGuard};
+use tgw_ha_core::ids::TgwId;
 use tgw_ha_engine::ports::NetError;
 
 /// The mutating operations: the ones a crash counts.
@@ -46,6 +47,11 @@ pub struct FailRule {
     /// The EC2 error code for `rejected` (default `InvalidParameterValue`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// Only calls about this TGW fail (a role denied on one TGW, one broken estate among
+    /// several); unset: every call of `op`. The sim's network knows the TGW of each call; the
+    /// sandbox does not look, so a scoped rule never fires there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tgw: Option<TgwId>,
 }
 
 fn one() -> u32 {
@@ -59,7 +65,23 @@ impl FailRule {
             count,
             error,
             code: None,
+            tgw: None,
         }
+    }
+
+    /// The same rule, limited to calls about `tgw`.
+    pub fn on_tgw(mut self, tgw: &TgwId) -> Self {
+        self.tgw = Some(tgw.clone());
+        self
+    }
+
+    fn applies(&self, op: &str, tgw: Option<&TgwId>) -> bool {
+        self.op == op
+            && self.count > 0
+            && match &self.tgw {
+                None => true,
+                Some(scope) => tgw == Some(scope),
+            }
     }
 
     fn to_error(&self) -> NetError {
@@ -115,6 +137,9 @@ pub struct Faults {
     /// The state store and the lease answer `Unavailable`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub store_unavailable: bool,
+    /// The state store and the lease answer `Unavailable` for these TGWs only.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub store_unavailable_for: Vec<TgwId>,
 }
 
 impl Faults {
@@ -200,10 +225,12 @@ impl FaultHandle {
 
     /// The next `count` calls of `op` fail with `error`.
     pub fn fail_next(&self, op: &str, count: u32, error: FailKind) {
-        self.lock()
-            .faults
-            .fail
-            .push(FailRule::new(op, count, error));
+        self.fail_with(FailRule::new(op, count, error));
+    }
+
+    /// Add a failure rule (e.g. one scoped to a TGW with [`FailRule::on_tgw`]).
+    pub fn fail_with(&self, rule: FailRule) {
+        self.lock().faults.fail.push(rule);
     }
 
     pub fn set_latency(&self, latency: std::time::Duration) {
@@ -234,12 +261,33 @@ impl FaultHandle {
         self.lock().faults.store_unavailable
     }
 
+    /// The store and lease of `tgw` (only) answer `Unavailable` while `down`.
+    pub fn set_store_unavailable_for(&self, tgw: &TgwId, down: bool) {
+        let mut s = self.lock();
+        s.faults.store_unavailable_for.retain(|t| t != tgw);
+        if down {
+            s.faults.store_unavailable_for.push(tgw.clone());
+        }
+    }
+
+    /// Whether the store answers `Unavailable` for `tgw`.
+    pub fn store_unavailable_on(&self, tgw: &TgwId) -> bool {
+        let s = self.lock();
+        s.faults.store_unavailable || s.faults.store_unavailable_for.contains(tgw)
+    }
+
     /// Decide the fate of one call of `op`. Order: a scripted failure, then the throttle, then
     /// the crash (a dead process answers nothing, but a refused call never reaches the world,
     /// so it cannot be the one that dies mid-write).
     pub(crate) fn decide(&self, op: &str) -> Verdict {
+        self.decide_on(op, None)
+    }
+
+    /// [`FaultHandle::decide`] for a call about `tgw` (when the caller knows it), so that
+    /// TGW-scoped rules apply.
+    pub(crate) fn decide_on(&self, op: &str, tgw: Option<&TgwId>) -> Verdict {
         let mut s = self.lock();
-        if let Some(i) = s.faults.fail.iter().position(|r| r.op == op && r.count > 0) {
+        if let Some(i) = s.faults.fail.iter().position(|r| r.applies(op, tgw)) {
             let rule = &mut s.faults.fail[i];
             rule.count -= 1;
             let err = rule.to_error();

@@ -125,6 +125,17 @@ impl SimNetwork {
 
     /// Latency, then the fault decision. `Ok` means the call may touch the world.
     async fn enter(&self, op: &str) -> Result<(), NetError> {
+        self.enter_on(op, None).await
+    }
+
+    /// [`SimNetwork::enter`] for a call about one route table: faults scoped to its TGW apply.
+    async fn enter_table(&self, op: &str, table: &RouteTableId) -> Result<(), NetError> {
+        let tgw = self.read(|w| w.route_table(table).map(|t| t.transit_gateway_id.clone()));
+        self.enter_on(op, tgw.as_ref()).await
+    }
+
+    /// [`SimNetwork::enter`] for a call about `tgw` (when known).
+    async fn enter_on(&self, op: &str, tgw: Option<&TgwId>) -> Result<(), NetError> {
         let latency = self.faults.latency();
         if !latency.is_zero() {
             let d = chrono::Duration::from_std(latency).unwrap_or(chrono::Duration::MAX);
@@ -132,7 +143,7 @@ impl SimNetwork {
             let until = now.checked_add_signed(d).unwrap_or(now);
             self.clock.sleep_until(until).await;
         }
-        match self.faults.decide(op) {
+        match self.faults.decide_on(op, tgw) {
             Verdict::Proceed => {
                 self.count(op, None);
                 Ok(())
@@ -214,7 +225,7 @@ impl Network for SimNetwork {
     }
 
     async fn vpn_attachments(&self, tgw: &TgwId) -> Result<Vec<Attachment>, NetError> {
-        self.enter(DESCRIBE_ATTACHMENTS).await?;
+        self.enter_on(DESCRIBE_ATTACHMENTS, Some(tgw)).await?;
         Ok(self.read(|w| {
             w.attachments
                 .iter()
@@ -225,7 +236,7 @@ impl Network for SimNetwork {
     }
 
     async fn route_tables(&self, tgw: &TgwId) -> Result<Vec<RouteTable>, NetError> {
-        self.enter(DESCRIBE_ROUTE_TABLES).await?;
+        self.enter_on(DESCRIBE_ROUTE_TABLES, Some(tgw)).await?;
         Ok(self.read(|w| {
             w.route_tables
                 .iter()
@@ -240,7 +251,7 @@ impl Network for SimNetwork {
         table: &RouteTableId,
         attachments: &[AttachmentId],
     ) -> Result<Vec<Route>, NetError> {
-        self.enter(SEARCH_ROUTES).await?;
+        self.enter_table(SEARCH_ROUTES, table).await?;
         self.read(|w| {
             table_known(w, SEARCH_ROUTES, table)?;
             Ok(w.routes_in(table)
@@ -256,7 +267,7 @@ impl Network for SimNetwork {
         table: &RouteTableId,
         attachments: &[AttachmentId],
     ) -> Result<Vec<Route>, NetError> {
-        self.enter(GET_PREFIX_LIST_REFERENCES).await?;
+        self.enter_table(GET_PREFIX_LIST_REFERENCES, table).await?;
         self.read(|w| {
             table_known(w, GET_PREFIX_LIST_REFERENCES, table)?;
             Ok(w.prefix_list_references
@@ -274,7 +285,7 @@ impl Network for SimNetwork {
         cidr: &str,
         to: &AttachmentId,
     ) -> Result<(), NetError> {
-        self.enter(REPLACE_ROUTE).await?;
+        self.enter_table(REPLACE_ROUTE, table).await?;
         self.write(REPLACE_ROUTE, |w| w.replace_route(table, cidr, Some(to)))
     }
 
@@ -284,7 +295,8 @@ impl Network for SimNetwork {
         prefix_list: &PrefixListId,
         to: &AttachmentId,
     ) -> Result<(), NetError> {
-        self.enter(MODIFY_PREFIX_LIST_REFERENCE).await?;
+        self.enter_table(MODIFY_PREFIX_LIST_REFERENCE, table)
+            .await?;
         self.write(MODIFY_PREFIX_LIST_REFERENCE, |w| {
             w.modify_prefix_list_reference(table, prefix_list, Some(to))
         })

@@ -17,8 +17,8 @@ use tgw_ha_core::planner::GroupEvent;
 use tgw_ha_core::state::TgwState;
 use tgw_ha_engine::ports::{Lease, Notifier, NotifyError, StateStore, StoreError, Versioned};
 
-fn check_up(faults: &FaultHandle, what: &str) -> Result<(), StoreError> {
-    if faults.store_unavailable() {
+fn check_up(faults: &FaultHandle, tgw: &TgwId, what: &str) -> Result<(), StoreError> {
+    if faults.store_unavailable_on(tgw) {
         return Err(StoreError::Unavailable(format!("{what}: injected fault")));
     }
     Ok(())
@@ -48,7 +48,7 @@ impl MemoryStore {
 #[async_trait]
 impl StateStore for MemoryStore {
     async fn load(&self, tgw: &TgwId) -> Result<Versioned<TgwState>, StoreError> {
-        check_up(&self.faults, &format!("load state of {tgw}"))?;
+        check_up(&self.faults, tgw, &format!("load state of {tgw}"))?;
         let w = lock(&self.world);
         Ok(Versioned {
             value: w.state.get(tgw).cloned().unwrap_or_default(),
@@ -57,7 +57,7 @@ impl StateStore for MemoryStore {
     }
 
     async fn save(&self, tgw: &TgwId, expected: u64, state: &TgwState) -> Result<u64, StoreError> {
-        check_up(&self.faults, &format!("save state of {tgw}"))?;
+        check_up(&self.faults, tgw, &format!("save state of {tgw}"))?;
         let mut w = lock(&self.world);
         let current = w.state_versions.get(tgw).copied().unwrap_or(0);
         if current != expected {
@@ -115,7 +115,7 @@ impl Lease for MemoryLease {
         ttl: std::time::Duration,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        check_up(&self.faults, &format!("acquire lease of {tgw}"))?;
+        check_up(&self.faults, tgw, &format!("acquire lease of {tgw}"))?;
         let mut w = lock(&self.world);
         if let Some(l) = w.leases.get(tgw)
             && l.owner != owner
@@ -140,7 +140,7 @@ impl Lease for MemoryLease {
         ttl: std::time::Duration,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        check_up(&self.faults, &format!("renew lease of {tgw}"))?;
+        check_up(&self.faults, tgw, &format!("renew lease of {tgw}"))?;
         let mut w = lock(&self.world);
         match w.leases.get_mut(tgw) {
             // Expired but not taken is still ours: nobody else can have acted on it.
@@ -153,7 +153,7 @@ impl Lease for MemoryLease {
     }
 
     async fn release(&self, tgw: &TgwId, owner: &str) -> Result<(), StoreError> {
-        check_up(&self.faults, &format!("release lease of {tgw}"))?;
+        check_up(&self.faults, tgw, &format!("release lease of {tgw}"))?;
         let mut w = lock(&self.world);
         if w.leases.get(tgw).is_some_and(|l| l.owner == owner) {
             w.leases.remove(tgw);

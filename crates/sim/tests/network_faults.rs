@@ -267,6 +267,7 @@ async fn faults_load_from_the_scenario() {
             count: 1,
             error: FailKind::Rejected,
             code: Some("UnauthorizedOperation".into()),
+            tgw: None,
         }],
         ..Faults::default()
     });

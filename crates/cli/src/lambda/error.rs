@@ -52,20 +52,7 @@ impl HandlerError {
             HandlerError::Event(_) => "InvalidEvent",
             HandlerError::NoGroup { .. } => "NoGroup",
             HandlerError::Config(_) => "Config",
-            HandlerError::Engine(e) => match e {
-                EngineError::UnknownVpn { .. } => "UnknownVpn",
-                EngineError::NotOnTgw { .. } => "NotOnTgw",
-                EngineError::UnknownGroup { .. } => "UnknownGroup",
-                EngineError::InvalidGroup { .. } => "InvalidGroup",
-                EngineError::Busy { .. } => "Busy",
-                EngineError::DryRunWrite { .. } => "DryRunWrite",
-                EngineError::Event(_) => "InvalidEvent",
-                EngineError::Plan(_) => "Plan",
-                EngineError::Network(_) => "Network",
-                EngineError::Store(_) => "Store",
-                EngineError::Notify(_) => "Notify",
-                EngineError::Incomplete { .. } => "Incomplete",
-            },
+            HandlerError::Engine(e) => e.kind(),
         }
     }
 
@@ -103,8 +90,12 @@ fn failure_summary(o: &Outcome) -> String {
         .tgws
         .iter()
         .flat_map(|t| t.results.iter())
-        .filter(|r| r.is_failure())
+        .filter(|r| r.is_failure() && !r.is_deferred())
         .collect();
+    // TGW failures and deferred moves are in the error's own message.
+    if failures.is_empty() {
+        return String::new();
+    }
     let mut s = format!("; moved {} of {}; failed:", o.moved(), o.planned());
     for r in failures.iter().take(FAILURES_LISTED) {
         let why = match &r.status {

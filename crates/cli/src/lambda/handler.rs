@@ -17,7 +17,7 @@ use tgw_ha_core::events::{parse_event, parse_event_value};
 use tgw_ha_core::state::SignalSource;
 use tgw_ha_core::trigger::Trigger;
 use tgw_ha_engine::ports::{Clock, Ports};
-use tgw_ha_engine::{Engine, EngineConfig, Outcome};
+use tgw_ha_engine::{Deadline, Engine, EngineConfig, Outcome, RunOptions};
 use tracing::Instrument;
 
 /// Where the handler gets its ports from.
@@ -52,6 +52,10 @@ pub trait AlarmSync: Send + Sync {
 pub struct Invocation {
     pub request_id: String,
     pub function_name: String,
+    /// When Lambda stops the invocation (`Context::deadline`): the engine starts no move within
+    /// its margin of it, so the run settles its ledger and releases its lease in time and the
+    /// next run (Lambda's retry, or the sweep) continues at once. `None`: no limit.
+    pub deadline: Option<tgw_ha_core::Timestamp>,
 }
 
 impl Invocation {
@@ -67,6 +71,11 @@ impl From<&lambda_runtime::Context> for Invocation {
         Self {
             request_id: ctx.request_id.clone(),
             function_name: ctx.env_config.function_name.clone(),
+            // Milliseconds since the epoch; 0 (a context built by hand) means unknown.
+            deadline: i64::try_from(ctx.deadline)
+                .ok()
+                .filter(|ms| *ms > 0)
+                .and_then(chrono::DateTime::from_timestamp_millis),
         }
     }
 }
@@ -103,6 +112,7 @@ pub struct Handler {
     backend: Arc<dyn Backend>,
     emf: EmfSink,
     dry_run: bool,
+    executor: Option<tgw_ha_engine::executor::ExecutorConfig>,
 }
 
 impl Handler {
@@ -112,7 +122,15 @@ impl Handler {
             backend,
             emf: EmfSink::default(),
             dry_run: false,
+            executor: None,
         }
+    }
+
+    /// Pace EC2 calls with this instead of EC2's own budget (tests, where the sandbox has
+    /// none and a 500-route failover must not take 90 s).
+    pub fn with_executor(mut self, executor: tgw_ha_engine::executor::ExecutorConfig) -> Self {
+        self.executor = Some(executor);
+        self
     }
 
     pub fn with_emf(mut self, sink: EmfSink) -> Self {
@@ -194,10 +212,14 @@ impl Handler {
             EngineConfig {
                 policy: self.config.policy.clone(),
                 owner: inv.owner(),
+                executor: self.executor.clone().unwrap_or_default(),
                 ..EngineConfig::default()
             },
         );
-        let mut outcome = engine.handle(&trigger).await?;
+        let options = RunOptions {
+            deadline: inv.deadline.map(Deadline::At),
+        };
+        let mut outcome = engine.handle_with(&trigger, &options).await?;
         if simulate_writes {
             mark_dry(&mut outcome);
         } else if matches!(trigger, Trigger::All { .. }) && self.config.alarm_sync {

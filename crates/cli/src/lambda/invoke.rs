@@ -31,6 +31,7 @@ pub async fn run(
     let invocation = Invocation {
         request_id: crate::backend::owner(),
         function_name: "tgw-ha-invoke".into(),
+        deadline: None,
     };
     match handler.handle_str(&text, &invocation).await {
         Ok(v) => {

@@ -11,10 +11,13 @@
 //! - The EC2 side runs in the Region the trigger names (Network Manager events arrive in
 //!   us-west-2 with the TGW's Region in `detail.region`); state and notifications stay in the
 //!   function's Region.
-//! - Another invocation holding the TGW's lease makes this one fail fast with
-//!   `Retryable.Busy`: Lambda's asynchronous retry comes back later, and the schedule sweeps
-//!   every minute anyway. A run in which some moves failed is `Retryable.Incomplete`, with a
-//!   summary of the failures.
+//! - Another invocation holding the TGW's lease is no error for an event that only asks for a
+//!   look (the schedule, a routing update, a notice, INSUFFICIENT_DATA): it succeeds with a note,
+//!   since the holder (or the next sweep) sees the same world. A DOWN or UP is stored for the
+//!   holder to act on, and succeeds too. Only an operator's action meeting a held lease is
+//!   `Retryable.Busy`. A run in which some moves failed, some TGW failed (the others were
+//!   reconciled) or the invocation's deadline came near is `Retryable.Incomplete` (or
+//!   `NotRetryable.Incomplete` when only a TGW failed, and not retryably), with a summary.
 //! - Each invocation logs JSON (trigger, groups, decisions, moves, outcome) and prints one
 //!   CloudWatch EMF line ([`emf`]).
 //!

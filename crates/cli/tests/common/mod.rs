@@ -460,6 +460,7 @@ pub async fn invoke(
     let inv = Invocation {
         request_id: request_id.into(),
         function_name: "tgw-ha-test".into(),
+        deadline: None,
     };
     handler
         .handle(event, &inv)
