@@ -263,5 +263,7 @@ pub fn demo_world() -> World {
         state_versions: BTreeMap::new(),
         leases: BTreeMap::new(),
         faults: None,
+        managed_prefix_lists: vec![],
+        route_quota: None,
     }
 }

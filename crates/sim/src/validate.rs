@@ -194,6 +194,36 @@ impl World {
             }
         }
 
+        let mut lists = BTreeSet::new();
+        for l in &self.managed_prefix_lists {
+            let item = format!("managed prefix list {}", l.id);
+            if !lists.insert(&l.id) {
+                bad(item.clone(), "defined twice".into());
+            }
+            let mut seen = BTreeSet::new();
+            for e in &l.entries {
+                if !is_cidr(&e.cidr) {
+                    bad(
+                        item.clone(),
+                        format!("entry {} is not a cidr block", e.cidr),
+                    );
+                }
+                if !seen.insert(&e.cidr) {
+                    bad(item.clone(), format!("entry {} listed twice", e.cidr));
+                }
+            }
+            if l.entries.len() > l.max_entries as usize {
+                bad(
+                    item.clone(),
+                    format!(
+                        "{} entries but max_entries is {}",
+                        l.entries.len(),
+                        l.max_entries
+                    ),
+                );
+            }
+        }
+
         for t in self
             .state
             .keys()

@@ -10,6 +10,7 @@
 
 use crate::clock::{TimeCell, VirtualClock};
 use crate::faults::Faults;
+use crate::prefix_lists::{ListError, SimManagedPrefixList};
 use crate::resources::{
     DeadRoutes, LeaseRecord, SimAttachment, SimPrefixListReference, SimRoute, SimRouteTable,
     is_cidr,
@@ -71,6 +72,15 @@ pub enum WorldError {
     InvalidCidr(String),
     #[error("the world has no virtual time (now is unset): it runs on the real clock")]
     NoVirtualTime,
+    /// The TGW's routes quota (`crate::prefix_lists`); the code is unconfirmed for TGWs.
+    #[error(
+        "transit gateway {tgw} would hold {wanted} routes; its quota is {quota} (RouteLimitExceeded)"
+    )]
+    RouteLimitExceeded {
+        tgw: TgwId,
+        wanted: usize,
+        quota: usize,
+    },
 }
 
 impl WorldError {
@@ -89,6 +99,7 @@ impl WorldError {
             WorldError::TunnelNotFound { .. } => "InvalidParameterValue",
             WorldError::InvalidCidr(_) => "InvalidParameterValue",
             WorldError::NoVirtualTime => "IncorrectState",
+            WorldError::RouteLimitExceeded { .. } => "RouteLimitExceeded",
         }
     }
 }
@@ -118,6 +129,12 @@ pub struct World {
     pub routes: Vec<SimRoute>,
     #[serde(default)]
     pub prefix_list_references: Vec<SimPrefixListReference>,
+    /// Customer-managed prefix lists (`crate::prefix_lists`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub managed_prefix_lists: Vec<SimManagedPrefixList>,
+    /// Routes per TGW across its tables (unset: EC2's default, 10 000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_quota: Option<usize>,
     /// What tgw-ha persisted per TGW (ledger, group state, signals): the state store's data.
     #[serde(default, skip_serializing_if = "is_empty_map")]
     pub state: BTreeMap<TgwId, TgwState>,
@@ -356,6 +373,11 @@ impl World {
                 table: table.clone(),
                 destination: destination.to_owned(),
             });
+        }
+        if let Err(ListError::RouteLimitExceeded { tgw, wanted, quota }) =
+            self.check_route_quota(table, 1)
+        {
+            return Err(WorldError::RouteLimitExceeded { tgw, wanted, quota });
         }
         self.routes.push(match attachment {
             Some(a) => SimRoute::to_attachment(table, destination, a),

@@ -17,7 +17,9 @@
 //! - **Actions** ([`actions`]): DescribeVpnConnections, DescribeTransitGatewayAttachments,
 //!   DescribeTransitGatewayRouteTables, SearchTransitGatewayRoutes,
 //!   GetTransitGatewayPrefixListReferences, Replace/Create/DeleteTransitGatewayRoute,
-//!   ModifyTransitGatewayPrefixListReference, CreateTags/DeleteTags (VPN connections). Writes
+//!   ModifyTransitGatewayPrefixListReference, CreateTags/DeleteTags (VPN connections),
+//!   Create/Describe/Modify/DeleteManagedPrefixList, GetManagedPrefixListEntries,
+//!   Create/DeleteTransitGatewayPrefixListReference ([`crate::prefix_lists`]). Writes
 //!   go through the world's mutators: the TGW's rules hold and a refused write changes nothing.
 //!   Unknown filters are refused, as EC2 does.
 //! - **Limits and faults** ([`limits`], [`SandboxConfig`], `POST /_sandbox/faults`): EC2's

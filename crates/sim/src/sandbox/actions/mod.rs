@@ -7,6 +7,7 @@
 //! `locationName`s).
 
 mod describe;
+mod managed_lists;
 mod prefix_lists;
 mod routes;
 mod search;
@@ -100,6 +101,41 @@ pub(crate) const ACTIONS: &[Action] = &[
         name: "ModifyTransitGatewayPrefixListReference",
         mutating: true,
         run: prefix_lists::modify_reference,
+    },
+    Action {
+        name: "DescribeManagedPrefixLists",
+        mutating: false,
+        run: managed_lists::describe_lists,
+    },
+    Action {
+        name: "GetManagedPrefixListEntries",
+        mutating: false,
+        run: managed_lists::get_entries,
+    },
+    Action {
+        name: "CreateManagedPrefixList",
+        mutating: true,
+        run: managed_lists::create_list,
+    },
+    Action {
+        name: "ModifyManagedPrefixList",
+        mutating: true,
+        run: managed_lists::modify_list,
+    },
+    Action {
+        name: "DeleteManagedPrefixList",
+        mutating: true,
+        run: managed_lists::delete_list,
+    },
+    Action {
+        name: "CreateTransitGatewayPrefixListReference",
+        mutating: true,
+        run: managed_lists::create_reference,
+    },
+    Action {
+        name: "DeleteTransitGatewayPrefixListReference",
+        mutating: true,
+        run: managed_lists::delete_reference,
     },
     Action {
         name: "CreateTags",

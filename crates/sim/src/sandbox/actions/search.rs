@@ -10,9 +10,11 @@
 //! a static route to a dead VPN may show `blackhole`, with or without its attachment, and the
 //! filters see it that way (a route that lists no attachment is not found by attachment id).
 //! A prefix-list reference shows as `propagated` routes carrying its `prefixListId`, one per
-//! entry of the list (one with no CIDR when the world lists no entries): AWS-FACTS.md says a
+//! entry of the list — the managed list's entries when the world has the list, else the
+//! reference's own `cidrs` (one route with no CIDR when there are none): AWS-FACTS.md says a
 //! `type=static` search never finds them; whether EC2 lists one route per entry is not
-//! documented.
+//! documented. A static route and a reference entry for the same prefix are both listed (the
+//! static one wins in the table, [`World::resolve`]); which EC2 lists then is not documented.
 
 use super::{Ctx, attachment_members, resource_id, resource_type};
 use crate::sandbox::cidr::Cidr;
@@ -85,10 +87,11 @@ fn shown_routes(w: &World, table: &RouteTableId) -> Vec<Shown> {
         .iter()
         .filter(|p| &p.table == table)
     {
-        let cidrs: Vec<Option<String>> = if p.cidrs.is_empty() {
+        let entries = w.reference_entries(p);
+        let cidrs: Vec<Option<String>> = if entries.is_empty() {
             vec![None]
         } else {
-            p.cidrs.iter().cloned().map(Some).collect()
+            entries.into_iter().map(Some).collect()
         };
         for cidr in cidrs {
             out.push(Shown {
