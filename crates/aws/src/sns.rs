@@ -115,6 +115,8 @@ fn kind_name(kind: EventKind) -> &'static str {
         EventKind::Invalid => "invalid",
         EventKind::Valid => "valid",
         EventKind::Contradicted => "contradicted",
+        EventKind::PinEnded => "pin_ended",
+        EventKind::PinReminder => "pin_reminder",
     }
 }
 
@@ -213,6 +215,24 @@ pub fn render(event: &GroupEvent, at: Timestamp) -> (String, String) {
             format!("tgw-ha: {group} is protected again"),
             format!("Site {group} is protected again: its tags form a valid group."),
             "Nothing to do: tgw-ha manages the group's routes again.".to_owned(),
+        ),
+        EventKind::PinEnded => (
+            format!("tgw-ha: {group}'s pin ended, automation is back"),
+            format!("Site {group}: its pin ended; tgw-ha manages its routes again."),
+            format!(
+                "The pin set with `tgw-ha pin --until` reached its end. tgw-ha applies its policy \
+                 to {group} again from now on (a separate message reports any move). Nothing to \
+                 do if the maintenance is over; otherwise pin it again."
+            ),
+        ),
+        EventKind::PinReminder => (
+            format!("tgw-ha: {group} is still pinned to {from}"),
+            format!("Site {group} has been pinned to {from} for a long time, with no end."),
+            format!(
+                "Automation leaves a pinned group alone: if {from} fails, nothing fails over. If \
+                 the maintenance is over, run: tgw-ha unpin --group {group}\n\
+                 - Next time, give the pin an end: tgw-ha pin --group {group} --vpn VPN --until 2h"
+            ),
         ),
         EventKind::Contradicted => (
             format!("tgw-ha: {group} stays on {to}, a DOWN signal for {from} is in doubt"),

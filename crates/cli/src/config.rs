@@ -27,6 +27,9 @@ pub struct PolicyArgs {
         value_delimiter = ','
     )]
     pub group_tag_keys: Option<Vec<String>>,
+    /// Hours after which a pin with no end is announced (once).
+    #[arg(long, env = "TGW_HA_PIN_WARN_HOURS", global = true)]
+    pub pin_warn_hours: Option<u64>,
 }
 
 impl PolicyArgs {
@@ -49,6 +52,7 @@ impl PolicyArgs {
                         .collect::<Vec<_>>()
                 })
                 .filter(|v| !v.is_empty()),
+            pin_warn_hours: self.pin_warn_hours.unwrap_or(d.pin_warn_hours),
         };
         if p.min_tunnels_up == 0 || p.min_tunnels_up > 2 {
             anyhow::bail!(
@@ -77,6 +81,7 @@ impl PolicyArgs {
             group_tag_keys: lookup(get, "TGW_HA_GROUP_TAG_KEYS", |v| {
                 Ok(v.split(',').map(str::to_owned).collect())
             })?,
+            pin_warn_hours: lookup(get, "TGW_HA_PIN_WARN_HOURS", parse_number)?,
         })
     }
 }
@@ -193,6 +198,7 @@ mod tests {
             ("TGW_HA_MIN_TUNNELS_UP", "2"),
             ("TGW_HA_GROUP_TAG_KEYS", " paris, lyon ,,"),
             ("TGW_HA_LOG", "debug"),
+            ("TGW_HA_PIN_WARN_HOURS", "8"),
         ])
         .unwrap();
         assert_eq!(c.table.as_deref(), Some("tgw-ha-prod"));
@@ -208,6 +214,7 @@ mod tests {
                 min_switch_interval_secs: 0,
                 min_tunnels_up: 2,
                 group_tag_keys: Some(vec!["paris".into(), "lyon".into()]),
+                pin_warn_hours: 8,
             }
         );
         assert_eq!(c.log, "debug");

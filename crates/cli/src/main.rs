@@ -89,6 +89,11 @@ enum Command {
         /// Pin even to a member that is not healthy.
         #[arg(long)]
         force: bool,
+        /// End the pin by itself: an RFC 3339 time or a duration from now (45m, 2h, 1d); the
+        /// sweep after it gives the group back to automation. Without it, a pin older than
+        /// TGW_HA_PIN_WARN_HOURS (default 24) is announced once.
+        #[arg(long)]
+        until: Option<tgw_ha_core::trigger::PinUntil>,
         #[arg(long)]
         dry_run: bool,
     },
@@ -291,8 +296,17 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             group,
             vpn,
             force,
+            until,
             dry_run,
-        } => op(OperatorAction::Pin { group, vpn, force }, dry_run),
+        } => op(
+            OperatorAction::Pin {
+                group,
+                vpn,
+                force,
+                until,
+            },
+            dry_run,
+        ),
         Command::Unpin { group, dry_run } => op(OperatorAction::Unpin { group }, dry_run),
         Command::Event { file, dry_run } => {
             let text = if file.as_os_str() == "-" {

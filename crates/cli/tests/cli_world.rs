@@ -162,3 +162,42 @@ fn tempdir() -> std::path::PathBuf {
     let _ = Path::new(&d);
     d
 }
+
+#[test]
+fn pin_until_expires_on_the_sim_clock_and_the_sweep_gives_the_group_back() {
+    let dir = tempdir();
+    let world = dir.join("world.json");
+    std::fs::write(&world, ok(&["world", "example"])).unwrap();
+    let w = world.to_str().unwrap();
+
+    ok(&[
+        "--world", w, "pin", "--group", "paris", "--vpn", LYON, "--until", "1h",
+    ]);
+    let s = json(&["--world", w, "--output", "json", "status"]);
+    assert_eq!(group(&s, "paris")["pinned"], LYON);
+    assert_eq!(group(&s, "paris")["active"], LYON);
+
+    // Failback on: the pin holds until its end, then the sweep releases it and the stable
+    // primary takes the routes back.
+    ok(&["--world", w, "world", "advance", "--seconds", "3599"]);
+    let r = json(&["--world", w, "--failback", "--output", "json", "reconcile"]);
+    assert_eq!(group(&r, "paris")["pinned"], LYON, "{r}");
+    ok(&["--world", w, "world", "advance", "--seconds", "1"]);
+    let r = json(&["--world", w, "--failback", "--output", "json", "reconcile"]);
+    assert_eq!(group(&r, "paris")["pinned"], Value::Null, "{r}");
+    let kinds: Vec<&str> = r["tgws"][0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"pin_ended"), "{kinds:?}");
+    let s = json(&["--world", w, "--output", "json", "status"]);
+    assert_eq!(group(&s, "paris")["active"], PARIS);
+
+    let out = tgw_ha(&[
+        "--world", w, "pin", "--group", "paris", "--vpn", LYON, "--until", "soon",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"soon\" is neither"));
+}

@@ -697,7 +697,7 @@ fn parse_operator(obj: &Map<String, Value>) -> Result<Trigger, EventError> {
     let allowed: &[&str] = match action {
         "reconcile" | "status" => &["group"],
         "failover" => &["group", "to"],
-        "pin" => &["group", "vpn", "force"],
+        "pin" => &["group", "vpn", "force", "until"],
         _ => &["group"],
     };
     if let Some(unknown) = rest

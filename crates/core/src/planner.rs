@@ -40,6 +40,8 @@ pub enum Directive {
         group: GroupName,
         vpn: VpnId,
         force: bool,
+        #[serde(default)]
+        until: Option<crate::trigger::PinUntil>,
     },
     Unpin {
         group: GroupName,
@@ -72,6 +74,12 @@ pub enum PlanError {
     },
     #[error("group {group} has no healthy member to fail over to")]
     NoHealthyTarget { group: GroupName },
+    #[error("pin of group {group} would end at {until}, which is not after now ({now}); give a later time or a duration such as 2h")]
+    PinEndsInThePast {
+        group: GroupName,
+        until: String,
+        now: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +195,10 @@ pub enum EventKind {
     /// A DOWN signal stands against telemetry: the group stays on its backup until an operator
     /// settles it.
     Contradicted,
+    /// A pin with an end (`pin --until`) ended: the group is back under automation.
+    PinEnded,
+    /// A pin with no end has held the group for `pin_warn_hours`: forgotten maintenance?
+    PinReminder,
 }
 
 impl EventKind {
@@ -460,6 +472,8 @@ struct Decision {
     kind: MoveKind,
     switch_off_healthy: bool,
     pin: Option<Option<Pin>>,
+    /// A notice about the pin itself (ended, or old with no end).
+    pin_event: Option<(EventKind, String)>,
     notes: Vec<String>,
 }
 
@@ -613,6 +627,17 @@ fn plan_group(
                 detail: report_notes.join("; "),
             });
         }
+        if let Some((kind, detail)) = &decision.pin_event {
+            plan.events.push(GroupEvent {
+                group: group.name.clone(),
+                tgw: group.tgw.clone(),
+                kind: *kind,
+                from: gstate.pin.as_ref().map(|p| p.vpn.clone()),
+                to: vpn_of(decision.desired),
+                routes: routes.len(),
+                detail: detail.clone(),
+            });
+        }
         let down = status == GroupStatus::Down;
         if down != gstate.down {
             new_state.down = down;
@@ -710,6 +735,7 @@ fn decide(
     let mut notes = Vec::new();
     let mut pin_change: Option<Option<Pin>> = None;
     let mut pin = gstate.pin.clone();
+    let mut pin_event: Option<(EventKind, String)> = None;
 
     match directive {
         Some(Directive::Failover { to, .. }) => {
@@ -737,6 +763,7 @@ fn decide(
                 kind: MoveKind::Operator,
                 switch_off_healthy: true,
                 pin: pin_change,
+                pin_event: pin_event.clone(),
                 notes,
             });
         }
@@ -755,18 +782,33 @@ fn decide(
                 kind: MoveKind::Operator,
                 switch_off_healthy: true,
                 pin: pin_change,
+                pin_event: pin_event.clone(),
                 notes,
             });
         }
-        Some(Directive::Pin { vpn, force, .. }) => {
+        Some(Directive::Pin {
+            vpn, force, until, ..
+        }) => {
             let i = member_idx(vpn)?;
             if !health[i].healthy && !force {
                 return Err(unhealthy(i, "; pin with --force to pin it anyway"));
+            }
+            let until = until.map(|u| u.resolve(now));
+            if let Some(u) = until
+                && u <= now
+            {
+                return Err(PlanError::PinEndsInThePast {
+                    group: group.name.clone(),
+                    until: u.to_rfc3339(),
+                    now: now.to_rfc3339(),
+                });
             }
             let p = Pin {
                 vpn: vpn.clone(),
                 force: *force,
                 at: now,
+                until,
+                warned: false,
             };
             pin = Some(p.clone());
             pin_change = Some(Some(p));
@@ -778,6 +820,45 @@ fn decide(
         None => {}
     }
 
+    if let Some(p) = pin.clone() {
+        if let Some(until) = p.until
+            && until <= now
+        {
+            // A pin with an end gives the group back to automation by itself: the decision
+            // below applies from this pass on.
+            notes.push(format!("the pin to {} ended at {}", p.vpn, until.to_rfc3339()));
+            pin_event = Some((
+                EventKind::PinEnded,
+                format!(
+                    "the pin to {} (set {}) ended at {}: the group is back under automation",
+                    p.vpn,
+                    p.at.to_rfc3339(),
+                    until.to_rfc3339()
+                ),
+            ));
+            pin = None;
+            pin_change = Some(None);
+        } else if p.until.is_none() && !p.warned && now - p.at >= policy.pin_warn() {
+            let warned = Pin {
+                warned: true,
+                ..p.clone()
+            };
+            pin_event = Some((
+                EventKind::PinReminder,
+                format!(
+                    "pinned to {} since {} with no end (over {} h); if the maintenance is over, \
+                     `tgw-ha unpin --group {}` gives the group back to automation",
+                    p.vpn,
+                    p.at.to_rfc3339(),
+                    policy.pin_warn_hours,
+                    group.name
+                ),
+            ));
+            pin = Some(warned.clone());
+            pin_change = Some(Some(warned));
+        }
+    }
+
     if let Some(p) = &pin {
         match group.members.iter().position(|m| m.vpn == p.vpn) {
             Some(i) if health[i].healthy || p.force => {
@@ -787,6 +868,7 @@ fn decide(
                     kind: MoveKind::Pin,
                     switch_off_healthy: false,
                     pin: pin_change,
+                    pin_event: pin_event.clone(),
                     notes,
                 });
             }
@@ -808,6 +890,7 @@ fn decide(
                 kind: MoveKind::Failover,
                 switch_off_healthy: false,
                 pin: pin_change,
+                pin_event: pin_event.clone(),
                 notes,
             },
             None => {
@@ -817,6 +900,7 @@ fn decide(
                     kind: MoveKind::Failover,
                     switch_off_healthy: false,
                     pin: pin_change,
+                    pin_event: pin_event.clone(),
                     notes,
                 }
             }
@@ -863,6 +947,7 @@ fn decide(
         kind,
         switch_off_healthy: kind == MoveKind::Failback,
         pin: pin_change,
+        pin_event: pin_event.clone(),
         notes,
     })
 }

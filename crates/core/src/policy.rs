@@ -17,6 +17,8 @@ pub struct Policy {
     pub min_tunnels_up: usize,
     /// If set, only these tag keys name groups (case-sensitive, as the user wrote them).
     pub group_tag_keys: Option<Vec<String>>,
+    /// A pin with no end older than this is announced once: maintenance pins get forgotten.
+    pub pin_warn_hours: u64,
 }
 
 impl Default for Policy {
@@ -27,6 +29,7 @@ impl Default for Policy {
             min_switch_interval_secs: 300,
             min_tunnels_up: 1,
             group_tag_keys: None,
+            pin_warn_hours: 24,
         }
     }
 }
@@ -34,6 +37,9 @@ impl Default for Policy {
 impl Policy {
     pub fn hold_down(&self) -> chrono::Duration {
         chrono::Duration::seconds(self.hold_down_secs as i64)
+    }
+    pub fn pin_warn(&self) -> chrono::Duration {
+        chrono::Duration::hours(self.pin_warn_hours.min(i64::MAX as u64 / 3600) as i64)
     }
     pub fn min_switch_interval(&self) -> chrono::Duration {
         chrono::Duration::seconds(self.min_switch_interval_secs as i64)

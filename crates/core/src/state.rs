@@ -31,6 +31,13 @@ pub struct Pin {
     #[serde(default)]
     pub force: bool,
     pub at: Timestamp,
+    /// When the pin ends by itself (`pin --until`): the sweep after it gives the group back to
+    /// automation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Timestamp>,
+    /// A pin with no end has been announced as old (once, after `pin_warn_hours`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub warned: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

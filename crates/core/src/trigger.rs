@@ -48,13 +48,137 @@ pub enum OperatorAction {
         vpn: VpnId,
         #[serde(default)]
         force: bool,
+        /// When the pin ends by itself: an RFC 3339 time or a duration from now (`2h`, `90m`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<PinUntil>,
     },
     Unpin {
         group: GroupName,
     },
 }
 
+/// The end of a pin as an operator gives it: a time, or a duration from when the pin is set
+/// (resolved by the planner, which knows `now`). Written as a string either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum PinUntil {
+    At(Timestamp),
+    After(chrono::Duration),
+}
+
+impl PinUntil {
+    /// RFC 3339 (`2026-12-03T08:00:00Z`) or a duration of whole units (`45s`, `90m`, `2h`,
+    /// `1d`, `1h30m`; a bare number is seconds). Hand-written: four units do not justify a
+    /// dependency in the pure core.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+            return Ok(PinUntil::At(t.with_timezone(&chrono::Utc)));
+        }
+        let bad = || {
+            format!(
+                "{s:?} is neither an rfc3339 time (2026-12-03T08:00:00Z) nor a duration (45s, \
+                 90m, 2h, 1d, 1h30m)"
+            )
+        };
+        let mut total: i64 = 0;
+        let mut digits = String::new();
+        for c in s.chars() {
+            if c.is_ascii_digit() {
+                digits.push(c);
+                continue;
+            }
+            let unit = match c {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86_400,
+                _ => return Err(bad()),
+            };
+            let n: i64 = digits.parse().map_err(|_| bad())?;
+            total = n
+                .checked_mul(unit)
+                .and_then(|x| total.checked_add(x))
+                .ok_or_else(bad)?;
+            digits.clear();
+        }
+        if !digits.is_empty() {
+            total = digits
+                .parse::<i64>()
+                .ok()
+                .and_then(|n| total.checked_add(n))
+                .ok_or_else(bad)?;
+        }
+        // Ten years: anything longer is a typo, and a pin that long is "no end".
+        if total <= 0 || total > 10 * 366 * 86_400 {
+            return Err(bad());
+        }
+        Ok(PinUntil::After(chrono::Duration::seconds(total)))
+    }
+
+    /// The instant the pin ends, for a pin set at `now`.
+    pub fn resolve(&self, now: Timestamp) -> Timestamp {
+        match self {
+            PinUntil::At(t) => *t,
+            PinUntil::After(d) => now + *d,
+        }
+    }
+}
+
+impl TryFrom<String> for PinUntil {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        PinUntil::parse(&s)
+    }
+}
+
+impl From<PinUntil> for String {
+    fn from(p: PinUntil) -> String {
+        match p {
+            PinUntil::At(t) => t.to_rfc3339(),
+            PinUntil::After(d) => format!("{}s", d.num_seconds()),
+        }
+    }
+}
+
+impl std::str::FromStr for PinUntil {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        PinUntil::parse(s)
+    }
+}
+
 impl OperatorAction {
+    /// The one-shot instruction the planner applies for this action (none for a reconcile or
+    /// a status).
+    pub fn directive(&self) -> Option<crate::planner::Directive> {
+        use crate::planner::Directive;
+        match self {
+            OperatorAction::Reconcile { .. } | OperatorAction::Status { .. } => None,
+            OperatorAction::Failover { group, to } => Some(Directive::Failover {
+                group: group.clone(),
+                to: to.clone(),
+            }),
+            OperatorAction::Failback { group } => Some(Directive::Failback {
+                group: group.clone(),
+            }),
+            OperatorAction::Pin {
+                group,
+                vpn,
+                force,
+                until,
+            } => Some(Directive::Pin {
+                group: group.clone(),
+                vpn: vpn.clone(),
+                force: *force,
+                until: *until,
+            }),
+            OperatorAction::Unpin { group } => Some(Directive::Unpin {
+                group: group.clone(),
+            }),
+        }
+    }
+
     pub fn group(&self) -> Option<&GroupName> {
         match self {
             OperatorAction::Reconcile { group } | OperatorAction::Status { group } => {

@@ -346,6 +346,7 @@ fn operator_actions() {
                 group: GroupName::new("paris"),
                 vpn: VpnId::new(VPN1),
                 force: true,
+                until: None,
             },
             true,
         ),

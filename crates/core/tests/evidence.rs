@@ -242,3 +242,105 @@ fn group_left_unprotected_by_a_tag_typo_is_announced_once_and_again_when_fixed()
     let p = pass(&mut w, 3800);
     assert_eq!(events(&p, EventKind::Valid), 0);
 }
+
+// --- pins with an end, and forgotten pins (issue 9 §3) ----------------------------------------
+
+#[test]
+fn pin_until_ends_by_itself_and_the_group_goes_back_to_automation() {
+    use tgw_ha_core::trigger::PinUntil;
+    let mut w = site(up(t(-3600)), up(t(-3600)), "backup");
+    w.policy.failback = true;
+    let pin = Directive::Pin {
+        group: gname("siteA"),
+        vpn: vid(B),
+        force: false,
+        until: Some(PinUntil::parse("2h").unwrap()),
+    };
+    let p = w.try_plan(t(0), Some(&pin), None).expect("pin");
+    assert_eq!(p.moves.len(), 2, "pinned to the backup");
+    w.apply(&p);
+    let until = w.state.groups[&gname("siteA")]
+        .pin
+        .as_ref()
+        .and_then(|p| p.until)
+        .expect("an end");
+    assert_eq!(until, t(7200));
+    // Before the end: pinned, nothing moves back (failback is on, the primary is stable).
+    let p = pass(&mut w, 7199);
+    assert!(p.moves.is_empty());
+    assert_eq!(events(&p, EventKind::PinEnded), 0);
+    // The sweep after the end releases it: one notice, and the policy applies again.
+    let p = pass(&mut w, 7200);
+    assert_eq!(events(&p, EventKind::PinEnded), 1);
+    assert_eq!(p.moves.len(), 2, "failback to the stable primary");
+    assert!(w.state.groups[&gname("siteA")].pin.is_none());
+    let p = pass(&mut w, 7300);
+    assert_eq!(events(&p, EventKind::PinEnded), 0);
+}
+
+#[test]
+fn pin_until_in_the_past_or_unparsable_is_refused() {
+    use tgw_ha_core::trigger::PinUntil;
+    let w = site(up(t(-3600)), up(t(-3600)), "backup");
+    let pin = Directive::Pin {
+        group: gname("siteA"),
+        vpn: vid(B),
+        force: false,
+        until: Some(PinUntil::At(t(-1))),
+    };
+    let err = w.try_plan(t(0), Some(&pin), None).unwrap_err();
+    assert!(err.to_string().contains("not after now"), "{err}");
+    for bad in ["", "soon", "2x", "-5m", "0s", "99999999d"] {
+        assert!(PinUntil::parse(bad).is_err(), "{bad:?}");
+    }
+    for (good, secs) in [("45", 45), ("90m", 5400), ("1h30m", 5400), ("2d", 172_800)] {
+        assert_eq!(
+            PinUntil::parse(good).unwrap(),
+            PinUntil::After(chrono::Duration::seconds(secs)),
+            "{good}"
+        );
+    }
+    // Through the operator event, as the Lambda receives it.
+    let t = parse_event(
+        r#"{"action": "pin", "group": "siteA", "vpn": "vpn-0b", "until": "2026-12-03T08:00:00Z"}"#,
+    )
+    .unwrap();
+    match t {
+        Trigger::Operator { action, .. } => assert!(matches!(
+            action,
+            tgw_ha_core::trigger::OperatorAction::Pin {
+                until: Some(PinUntil::At(_)),
+                ..
+            }
+        )),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        parse_event(r#"{"action": "pin", "group": "g", "vpn": "vpn-0b", "until": "later"}"#)
+            .is_err()
+    );
+}
+
+#[test]
+fn a_pin_with_no_end_is_announced_once_after_pin_warn_hours() {
+    let mut w = site(up(t(-3600)), up(t(-3600)), "backup");
+    let pin = Directive::Pin {
+        group: gname("siteA"),
+        vpn: vid(B),
+        force: false,
+        until: None,
+    };
+    let p = w.try_plan(t(0), Some(&pin), None).expect("pin");
+    w.apply(&p);
+    let p = pass(&mut w, 24 * 3600 - 1);
+    assert_eq!(events(&p, EventKind::PinReminder), 0);
+    let p = pass(&mut w, 24 * 3600);
+    assert_eq!(events(&p, EventKind::PinReminder), 1);
+    let e = p.events.iter().find(|e| e.kind == EventKind::PinReminder).unwrap();
+    assert!(e.detail.contains("tgw-ha unpin --group siteA"), "{}", e.detail);
+    for now in [24 * 3600 + 60, 48 * 3600, 96 * 3600] {
+        let p = pass(&mut w, now);
+        assert_eq!(events(&p, EventKind::PinReminder), 0, "once only, at {now}");
+        assert!(p.moves.is_empty(), "still pinned");
+    }
+}

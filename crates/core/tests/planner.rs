@@ -284,6 +284,7 @@ fn pin_to_a_healthy_backup_moves_routes_and_blocks_failback() {
         group: gname(SITE),
         vpn: vid(B),
         force: false,
+        until: None,
     };
     let p = directive(&w, d, t(0)).expect("pin");
     assert_eq!(moved_keys(&p), keys(&[R1, R2]));
@@ -299,7 +300,9 @@ fn pin_to_a_healthy_backup_moves_routes_and_blocks_failback() {
         Some(Pin {
             vpn: vid(B),
             force: false,
-            at: t(0)
+            at: t(0),
+            until: None,
+            warned: false,
         })
     );
     assert_eq!(report(&p, SITE).status, GroupStatus::Switching);
@@ -328,6 +331,7 @@ fn pin_to_an_unhealthy_member_needs_force() {
             group: gname(SITE),
             vpn: vid(B),
             force: false,
+            until: None,
         },
         t(0),
     )
@@ -345,6 +349,7 @@ fn pin_to_an_unhealthy_member_needs_force() {
             group: gname(SITE),
             vpn: vid(B),
             force: true,
+            until: None,
         },
         t(0),
     )
@@ -367,6 +372,7 @@ fn pin_to_a_non_member_is_refused() {
             group: gname(SITE),
             vpn: vid("vpn-zzz"),
             force: true,
+            until: None,
         },
         t(0),
     )
@@ -384,6 +390,8 @@ fn pinned_member_dies_automatic_failover_applies() {
                 vpn: vid(B),
                 force: false,
                 at: t(-1000),
+                until: None,
+                warned: false,
             }),
             ..GroupState::default()
         },
@@ -752,6 +760,7 @@ fn applying_a_plan_then_planning_again_is_a_noop() {
                     group: gname(SITE),
                     vpn: vid(B),
                     force: false,
+                    until: None,
                 }),
             )
         }),
@@ -812,6 +821,8 @@ fn operator_failback_on_a_pinned_group_sticks() {
                 vpn: vid(B),
                 force: false,
                 at: t(-1000),
+                until: None,
+                warned: false,
             }),
             ..GroupState::default()
         },

@@ -39,7 +39,7 @@ use tgw_ha_core::model::{Destination, Observation, VpnConnection};
 use tgw_ha_core::planner::{Directive, Move, Plan, PlanInput, plan};
 use tgw_ha_core::policy::Policy;
 use tgw_ha_core::state::{Signal, TgwState};
-use tgw_ha_core::trigger::{OperatorAction, SignalEvent, Trigger};
+use tgw_ha_core::trigger::{SignalEvent, Trigger};
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -405,24 +405,7 @@ impl Engine {
                 })
                 .collect(),
             Trigger::Operator { action, .. } => {
-                let directive = match action {
-                    OperatorAction::Reconcile { .. } | OperatorAction::Status { .. } => None,
-                    OperatorAction::Failover { group, to } => Some(Directive::Failover {
-                        group: group.clone(),
-                        to: to.clone(),
-                    }),
-                    OperatorAction::Failback { group } => Some(Directive::Failback {
-                        group: group.clone(),
-                    }),
-                    OperatorAction::Pin { group, vpn, force } => Some(Directive::Pin {
-                        group: group.clone(),
-                        vpn: vpn.clone(),
-                        force: *force,
-                    }),
-                    OperatorAction::Unpin { group } => Some(Directive::Unpin {
-                        group: group.clone(),
-                    }),
-                };
+                let directive = action.directive();
                 match action.group() {
                     Some(name) => {
                         let tgw = check_group(name)?;

@@ -419,6 +419,7 @@ async fn pin_holds_the_group_on_its_member_and_unpin_lets_failback_resume() {
             group: "paris".into(),
             vpn: vpn(demo::VPN_LYON),
             force: false,
+            until: None,
         }),
     )
     .await;
@@ -457,6 +458,7 @@ async fn pin_to_an_unhealthy_member_without_force_is_refused_and_changes_nothing
             group: "paris".into(),
             vpn: vpn(demo::VPN_LYON),
             force: false,
+            until: None,
         }))
         .await
         .unwrap_err();

@@ -94,7 +94,12 @@ pub fn shift(v: &Value, by: chrono::Duration) -> Value {
             Some((t, _)) => {
                 Value::String((t + by).format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string())
             }
-            None => v.clone(),
+            // CloudWatch's `reasonData` is a JSON document inside a string: its `startDate` is
+            // the alarm's evidence time and moves with the event.
+            None => match serde_json::from_str::<Value>(s) {
+                Ok(inner @ Value::Object(_)) => Value::String(shift(&inner, by).to_string()),
+                _ => v.clone(),
+            },
         },
         Value::Array(a) => Value::Array(a.iter().map(|x| shift(x, by)).collect()),
         Value::Object(o) => {
