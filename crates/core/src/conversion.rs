@@ -32,7 +32,7 @@
 use crate::Timestamp;
 use crate::groups::Group;
 use crate::ids::{AttachmentId, GroupName, PrefixListId, RouteTableId, TgwId};
-use crate::model::{Destination, Route, RouteKey, RouteType};
+use crate::model::{Destination, Route, RouteKey, RouteState, RouteType};
 use crate::state::LedgerEntry;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -67,6 +67,8 @@ pub struct ManagedPrefixList {
     pub version: u64,
     /// `IPv4` or `IPv6`.
     pub address_family: String,
+    /// EC2's state (`create-complete`, `modify-in-progress`, …).
+    pub state: String,
     pub entries: Vec<String>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
@@ -79,6 +81,15 @@ pub struct PrefixListReference {
     pub prefix_list: PrefixListId,
     /// `None`: a blackhole reference.
     pub attachment: Option<AttachmentId>,
+    /// EC2's state: `available` once its routes are in the table (`pending`, `modifying`,
+    /// `deleting` before).
+    pub state: String,
+}
+
+impl PrefixListReference {
+    pub fn is_available(&self) -> bool {
+        self.state == "available"
+    }
 }
 
 /// EC2's limits that a conversion must stay within.
@@ -195,6 +206,9 @@ pub enum Step {
     },
     /// DeleteManagedPrefixList (revert; only a list tgw-ha created).
     DeleteList,
+    /// Nothing to call: wait until what `table` shows settles (a reference not yet
+    /// `available`, static routes still `pending`) before the steps that rely on it.
+    Wait { table: RouteTableId, reason: String },
 }
 
 impl Step {
@@ -208,6 +222,7 @@ impl Step {
             Step::CreateRoute { .. } => "CreateTransitGatewayRoute",
             Step::DeleteReference { .. } => "DeleteTransitGatewayPrefixListReference",
             Step::DeleteList => "DeleteManagedPrefixList",
+            Step::Wait { .. } => "Wait",
         }
     }
 
@@ -217,7 +232,8 @@ impl Step {
             Step::CreateReference { table, .. }
             | Step::DeleteRoute { table, .. }
             | Step::CreateRoute { table, .. }
-            | Step::DeleteReference { table, .. } => Some(table),
+            | Step::DeleteReference { table, .. }
+            | Step::Wait { table, .. } => Some(table),
             _ => None,
         }
     }
@@ -256,12 +272,13 @@ impl Step {
             } => format!("create static route {cidr} in {table} → {to}"),
             Step::DeleteReference { table, .. } => format!("delete reference {list} in {table}"),
             Step::DeleteList => format!("delete prefix list {list}"),
+            Step::Wait { table, reason } => format!("wait: {table} {reason}"),
         }
     }
 }
 
 /// What `convert` or `revert` would do, in order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConversionPlan {
     pub group: GroupName,
     pub tgw: TgwId,
@@ -280,6 +297,9 @@ pub struct ConversionPlan {
     /// The most routes the TGW holds at any step.
     pub routes_peak: usize,
     pub routes_after: usize,
+    /// A failover of the group now, and once the plan is carried out.
+    pub failover_before: FailoverEstimate,
+    pub failover_after: FailoverEstimate,
     pub notes: Vec<String>,
 }
 
@@ -299,7 +319,11 @@ impl ConversionPlan {
     /// EC2 write calls by action.
     pub fn calls(&self) -> BTreeMap<&'static str, usize> {
         let mut out = BTreeMap::new();
-        for s in &self.steps {
+        for s in self
+            .steps
+            .iter()
+            .filter(|s| !matches!(s, Step::Wait { .. }))
+        {
             *out.entry(s.action()).or_default() += 1;
         }
         out
@@ -326,13 +350,12 @@ pub enum ConversionError {
         destination: String,
     },
     #[error(
-        "prefix list {prefix_list} ({name}) is referenced in {table} to {target}, which is not a member of group {group}"
+        "prefix list {prefix_list} (the group's) is referenced in {table} to {target}, which is not a member of group {group}"
     )]
     ForeignTarget {
         group: GroupName,
         table: RouteTableId,
         prefix_list: PrefixListId,
-        name: String,
         target: String,
     },
     #[error(
@@ -396,12 +419,11 @@ pub enum ConversionError {
         lists: Vec<PrefixListId>,
     },
     #[error(
-        "prefix list {prefix_list} ({name}) holds {family} entries but group {group}'s routes are {wanted}"
+        "prefix list {prefix_list} holds {family} entries but group {group}'s routes are {wanted}"
     )]
     WrongFamily {
         group: GroupName,
         prefix_list: PrefixListId,
-        name: String,
         family: String,
         wanted: String,
     },
@@ -447,10 +469,10 @@ fn family(c: &str) -> &'static str {
 /// What the observation says about the group, shared by both directions.
 struct Seen<'a> {
     list: Option<&'a ManagedPrefixList>,
-    /// Group static CIDR routes per table, with their target.
-    statics: BTreeMap<&'a RouteTableId, BTreeMap<&'a str, &'a AttachmentId>>,
-    /// The group list's references per table, with their target.
-    refs: BTreeMap<&'a RouteTableId, &'a AttachmentId>,
+    /// Group static CIDR routes per table.
+    statics: BTreeMap<&'a RouteTableId, BTreeMap<&'a str, &'a Route>>,
+    /// The group list's references per table.
+    refs: BTreeMap<&'a RouteTableId, &'a PrefixListReference>,
     targets: BTreeSet<&'a AttachmentId>,
     ledger: BTreeMap<&'a RouteKey, &'a LedgerEntry>,
 }
@@ -471,7 +493,7 @@ fn observe<'a>(input: &ConversionInput<'a>) -> Result<Seen<'a>, ConversionError>
     let ledger: BTreeMap<&RouteKey, &LedgerEntry> =
         input.ledger.iter().map(|e| (&e.key, e)).collect();
     let home = &group.home().attachment;
-    let mut statics: BTreeMap<&RouteTableId, BTreeMap<&str, &AttachmentId>> = BTreeMap::new();
+    let mut statics: BTreeMap<&RouteTableId, BTreeMap<&str, &Route>> = BTreeMap::new();
     let mut targets = BTreeSet::new();
     for r in input.statics {
         if r.route_type != RouteType::Static {
@@ -496,7 +518,7 @@ fn observe<'a>(input: &ConversionInput<'a>) -> Result<Seen<'a>, ConversionError>
             }
         };
         if let (true, Some(a)) = (ours, &r.attachment) {
-            statics.entry(&r.table).or_default().insert(cidr, a);
+            statics.entry(&r.table).or_default().insert(cidr, r);
             targets.insert(a);
         }
     }
@@ -505,7 +527,7 @@ fn observe<'a>(input: &ConversionInput<'a>) -> Result<Seen<'a>, ConversionError>
         for p in input.references.iter().filter(|p| p.prefix_list == l.id) {
             match &p.attachment {
                 Some(a) if group.member_by_attachment(a).is_some() => {
-                    refs.insert(&p.table, a);
+                    refs.insert(&p.table, p);
                     targets.insert(a);
                 }
                 other => {
@@ -513,7 +535,6 @@ fn observe<'a>(input: &ConversionInput<'a>) -> Result<Seen<'a>, ConversionError>
                         group: group.name.clone(),
                         table: p.table.clone(),
                         prefix_list: l.id.clone(),
-                        name: l.name.clone(),
                         target: other
                             .as_ref()
                             .map_or_else(|| "a blackhole".to_owned(), |a| a.to_string()),
@@ -559,7 +580,22 @@ pub fn plan(
     }
 }
 
+/// The group's routes as the planner keys them: its static routes and its list's references.
+fn group_keys(seen: &Seen) -> Vec<RouteKey> {
+    let mut keys: Vec<RouteKey> = seen
+        .statics
+        .values()
+        .flat_map(|m| m.values().map(|r| r.key()))
+        .collect();
+    keys.extend(seen.refs.values().map(|p| RouteKey {
+        table: p.table.clone(),
+        destination: Destination::PrefixList(p.prefix_list.clone()),
+    }));
+    keys
+}
+
 fn empty_plan(input: &ConversionInput, direction: Direction, seen: &Seen) -> ConversionPlan {
+    let now = estimate(&group_keys(seen));
     ConversionPlan {
         group: input.group.name.clone(),
         tgw: input.group.tgw.clone(),
@@ -573,6 +609,8 @@ fn empty_plan(input: &ConversionInput, direction: Direction, seen: &Seen) -> Con
         routes_before: input.routes_in_tgw,
         routes_peak: input.routes_in_tgw,
         routes_after: input.routes_in_tgw,
+        failover_before: now.clone(),
+        failover_after: now,
         notes: vec![],
     }
 }
@@ -614,7 +652,6 @@ fn plan_convert(input: &ConversionInput) -> Result<ConversionPlan, ConversionErr
         return Err(ConversionError::WrongFamily {
             group: group.clone(),
             prefix_list: l.id.clone(),
-            name: l.name.clone(),
             family: l.address_family.clone(),
             wanted: address_family,
         });
@@ -762,6 +799,13 @@ fn plan_convert(input: &ConversionInput) -> Result<ConversionPlan, ConversionErr
             });
             count += entries.len();
             peak = peak.max(count);
+        } else if let Some(p) = seen.refs.get(t).filter(|p| !p.is_available()) {
+            // Its routes may not be in the table yet: the static routes stay until they are.
+            steps.push(Step::Wait {
+                table: t.clone(),
+                reason: format!("reference of {} is {}", p.prefix_list, p.state),
+            });
+            continue;
         }
         let mut cidrs: Vec<&str> = seen
             .statics
@@ -792,6 +836,18 @@ fn plan_convert(input: &ConversionInput) -> Result<ConversionPlan, ConversionErr
             quota: input.limits.route_quota,
         });
     }
+    let list_id = seen.list.map_or_else(
+        || PrefixListId::new(plan.list_name.clone()),
+        |l| l.id.clone(),
+    );
+    let after: Vec<RouteKey> = tables
+        .iter()
+        .map(|t| RouteKey {
+            table: (*t).clone(),
+            destination: Destination::PrefixList(list_id.clone()),
+        })
+        .collect();
+    plan.failover_after = estimate(&after);
     plan.entries = entries;
     plan.tables = tables.into_iter().cloned().collect();
     plan.steps = steps;
@@ -857,6 +913,17 @@ fn plan_revert(input: &ConversionInput) -> Result<ConversionPlan, ConversionErro
                 count += 1;
                 peak = peak.max(count);
             }
+            let pending = existing
+                .map(|m| m.values().filter(|r| r.state != RouteState::Active).count())
+                .unwrap_or(0);
+            if pending > 0 {
+                // The reference carries the traffic until every static route is active.
+                steps.push(Step::Wait {
+                    table: (*t).clone(),
+                    reason: format!("{pending} static routes are not active yet"),
+                });
+                continue;
+            }
             let key = RouteKey {
                 table: (*t).clone(),
                 destination: Destination::PrefixList(list.id.clone()),
@@ -888,6 +955,18 @@ fn plan_revert(input: &ConversionInput) -> Result<ConversionPlan, ConversionErro
             quota: input.limits.route_quota,
         });
     }
+    let mut after: BTreeSet<RouteKey> = seen
+        .statics
+        .values()
+        .flat_map(|m| m.values().map(|r| r.key()))
+        .collect();
+    for t in seen.refs.keys() {
+        after.extend(entries.iter().map(|cidr| RouteKey {
+            table: (*t).clone(),
+            destination: Destination::Cidr(cidr.clone()),
+        }));
+    }
+    plan.failover_after = estimate(&after);
     plan.entries = entries;
     plan.tables = seen.refs.keys().map(|t| (*t).clone()).collect();
     plan.steps = steps;

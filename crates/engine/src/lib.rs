@@ -10,9 +10,11 @@
 //! reported as success that was not. No SDK types cross this crate: the same code runs in the
 //! Lambda, the CLI, the demo and every test.
 
+pub mod conversion;
 pub mod executor;
 pub mod outcome;
 pub mod ports;
+pub mod prefix_lists;
 pub mod reconcile;
 
 pub use outcome::{EngineError, Outcome};

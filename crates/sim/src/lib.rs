@@ -14,7 +14,8 @@
 //!   [`scenario`]: its JSON/TOML file;
 //!   [`resources`]: the sim's own resource records.
 //! - [`network`]: [`SimNetwork`], the `Network` port; [`store`]: state store, lease, notifier.
-//! - [`prefix_lists`]: managed prefix lists, the routes quota and route resolution in the world.
+//! - [`prefix_lists`]: managed prefix lists, the routes quota and route resolution in the world;
+//!   [`prefix_list_admin`]: [`SimPrefixLists`], the conversion's `PrefixListAdmin` port.
 //! - [`faults`]: throttling, failures, latency, crash; [`clock`]: [`VirtualClock`].
 //! - [`demo_world`](mod@demo_world): the built-in world; [`random_world`](mod@random_world):
 //!   worlds for property tests.
@@ -25,6 +26,7 @@ pub mod clock;
 pub mod demo_world;
 pub mod faults;
 pub mod network;
+pub mod prefix_list_admin;
 pub mod prefix_lists;
 pub mod random_world;
 pub mod resources;
@@ -39,6 +41,7 @@ pub use clock::VirtualClock;
 pub use demo_world::demo_world;
 pub use faults::{FailKind, FailRule, FaultHandle, Faults};
 pub use network::{CallStats, SimNetwork};
+pub use prefix_list_admin::SimPrefixLists;
 pub use prefix_lists::{ListError, SimManagedPrefixList, SimPrefixListEntry};
 pub use random_world::{RandomWorldParams, random_world};
 pub use resources::{

@@ -7,15 +7,19 @@
 use crate::clock::VirtualClock;
 use crate::faults::FaultHandle;
 use crate::network::SimNetwork;
+use crate::prefix_list_admin::SimPrefixLists;
 use crate::store::{MemoryLease, MemoryStore, RecordingNotifier};
 use crate::world::{SharedWorld, World, lock};
 use std::sync::{Arc, Mutex};
+use tgw_ha_engine::conversion::ConversionPorts;
 use tgw_ha_engine::ports::{Clock, Ports, SystemClock};
 
 #[derive(Clone)]
 pub struct Sim {
     pub world: SharedWorld,
     pub network: Arc<SimNetwork>,
+    /// The prefix-list conversion's port, on the same world, faults and clock.
+    pub prefix_lists: Arc<SimPrefixLists>,
     pub store: Arc<MemoryStore>,
     pub lease: Arc<MemoryLease>,
     pub notifier: RecordingNotifier,
@@ -36,6 +40,11 @@ impl Sim {
             None => Arc::new(SystemClock),
         };
         Sim {
+            prefix_lists: Arc::new(
+                SimPrefixLists::new(world.clone())
+                    .with_faults(faults.clone())
+                    .with_clock(clock.clone()),
+            ),
             network: Arc::new(
                 SimNetwork::new(world.clone())
                     .with_faults(faults.clone())
@@ -57,6 +66,17 @@ impl Sim {
             store: self.store.clone(),
             lease: self.lease.clone(),
             notifier: Arc::new(self.notifier.clone()),
+            clock: self.clock.clone(),
+        }
+    }
+
+    /// The ports of a prefix-list conversion (`tgw_ha_engine::conversion`).
+    pub fn conversion_ports(&self) -> ConversionPorts {
+        ConversionPorts {
+            network: self.network.clone(),
+            admin: self.prefix_lists.clone(),
+            store: self.store.clone(),
+            lease: self.lease.clone(),
             clock: self.clock.clone(),
         }
     }
