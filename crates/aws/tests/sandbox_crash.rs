@@ -21,7 +21,7 @@ use std::time::Duration;
 use tgw_ha_aws::{AwsOptions, Ec2Network, ec2_client, load_sdk_config_with};
 use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId, TgwId, VpnId};
 use tgw_ha_core::model::{Attachment, Route, RouteKey, RouteTable, TunnelStatus, VpnConnection};
-use tgw_ha_core::trigger::Trigger;
+use tgw_ha_core::trigger::{OperatorAction, Trigger};
 use tgw_ha_engine::executor::{Bucket, ExecutorConfig};
 use tgw_ha_engine::ports::{Clock, NetError, Network, Ports, SystemClock};
 use tgw_ha_engine::{Engine, EngineConfig, EngineError};
@@ -292,7 +292,26 @@ async fn crash_after_k_moves_then_resume(k: usize) {
 
     // The restart: busy until the dead run's lease expires, then it converges.
     let next = engine(&sb, Arc::new(ec2_network(&sb.url()).await), "restarted-run");
-    let busy = next.handle(&sweep()).await;
+    // A sweep is a look: it meets the dead run's lease, succeeds with a note, moves nothing;
+    // an operator's reconcile is told the TGW is busy.
+    let look = next
+        .handle(&sweep())
+        .await
+        .expect("a sweep meeting a lease");
+    assert!(
+        look.notes
+            .iter()
+            .any(|n| n.contains("another run holds the lease")),
+        "k = {k}: the dead run's lease still holds: {:?}",
+        look.notes
+    );
+    assert_eq!(look.moved(), 0);
+    let busy = next
+        .handle(&Trigger::Operator {
+            action: OperatorAction::Reconcile { group: None },
+            dry_run: false,
+        })
+        .await;
     assert!(
         matches!(busy, Err(EngineError::Busy { .. })),
         "k = {k}: the dead run's lease still holds: {busy:?}"

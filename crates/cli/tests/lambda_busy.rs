@@ -1,0 +1,311 @@
+//! A busy TGW is not an error for a look, and a DOWN is never lost to a busy lease — through the
+//! Lambda handler as the function builds it: EC2 through the real AWS SDK against the sandbox,
+//! the ledger and lease in moto's DynamoDB, notifications in moto's SNS, on the real clock.
+//!
+//! Every route tgw-ha moves makes Network Manager emit a "Routing Update"; a 500-route failover
+//! brings a stream of them while its own run holds the TGW's lease. None of them may fail (no
+//! retry, no on-failure message, no `Errors` alarm), and a DOWN for another group arriving then
+//! is acted on by the run holding the lease.
+#![cfg(feature = "aws")]
+
+mod common;
+
+use async_trait::async_trait;
+use common::*;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tgw_ha::lambda::{Backend, EmfSink, Handler, HandlerError};
+use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId, TgwId};
+use tgw_ha_core::model::{Attachment, Route, RouteTable, VpnConnection};
+use tgw_ha_core::planner::GroupStatus;
+use tgw_ha_engine::executor::{Bucket, ExecutorConfig};
+use tgw_ha_engine::ports::{Clock, NetError, Network, Ports};
+use tgw_ha_sim::SimRoute;
+use tgw_ha_sim::demo_world::{
+    ATT_BERLIN_BACKUP, ATT_BERLIN_PRIMARY, ATT_LYON, ATT_PARIS, RTB_PROD, VPN_BERLIN_PRIMARY,
+    VPN_PARIS,
+};
+use tgw_ha_sim::sandbox::{FaultsPatch, Limits};
+
+/// Paris's routes: the demo's 32 static routes and 1 prefix-list reference, plus these.
+const EXTRA_PARIS_ROUTES: usize = 467;
+const PARIS_MOVES: usize = 33 + EXTRA_PARIS_ROUTES;
+const BERLIN_MOVES: usize = 36 + 2;
+const ROUTING_UPDATES: usize = 50;
+
+/// The test world with paris owning 500 routes.
+fn big_paris_world() -> tgw_ha_sim::World {
+    let mut w = world();
+    let table = RouteTableId::new(RTB_PROD);
+    let paris = AttachmentId::new(ATT_PARIS);
+    for i in 0..EXTRA_PARIS_ROUTES {
+        let cidr = format!("100.64.{}.{}/32", i / 256, i % 256);
+        w.routes
+            .push(SimRoute::to_attachment(&table, &cidr, &paris));
+    }
+    w.validate().expect("a valid world");
+    w
+}
+
+/// The function's backend, with every EC2 write waiting at a gate: the run that takes the
+/// lease stays inside its moves until the test opens it.
+struct Gated {
+    inner: tgw_ha::lambda::AwsBackend,
+    gate: Arc<tokio::sync::Semaphore>,
+    waiting: Arc<AtomicUsize>,
+}
+
+impl Backend for Gated {
+    fn ports(&self, region: Option<&str>) -> Result<Ports, HandlerError> {
+        let mut p = self.inner.ports(region)?;
+        p.network = Arc::new(GatedNetwork {
+            inner: p.network,
+            gate: self.gate.clone(),
+            waiting: self.waiting.clone(),
+        });
+        Ok(p)
+    }
+    fn has_ledger(&self) -> bool {
+        self.inner.has_ledger()
+    }
+    fn clock(&self) -> Arc<dyn Clock> {
+        self.inner.clock()
+    }
+}
+
+struct GatedNetwork {
+    inner: Arc<dyn Network>,
+    gate: Arc<tokio::sync::Semaphore>,
+    waiting: Arc<AtomicUsize>,
+}
+
+impl GatedNetwork {
+    async fn pass(&self) {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        self.gate.acquire().await.expect("gate").forget();
+    }
+}
+
+#[async_trait]
+impl Network for GatedNetwork {
+    async fn vpn_connections(&self) -> Result<Vec<VpnConnection>, NetError> {
+        self.inner.vpn_connections().await
+    }
+    async fn vpn_attachments(&self, tgw: &TgwId) -> Result<Vec<Attachment>, NetError> {
+        self.inner.vpn_attachments(tgw).await
+    }
+    async fn route_tables(&self, tgw: &TgwId) -> Result<Vec<RouteTable>, NetError> {
+        self.inner.route_tables(tgw).await
+    }
+    async fn static_routes(
+        &self,
+        table: &RouteTableId,
+        attachments: &[AttachmentId],
+    ) -> Result<Vec<Route>, NetError> {
+        self.inner.static_routes(table, attachments).await
+    }
+    async fn prefix_list_references(
+        &self,
+        table: &RouteTableId,
+        attachments: &[AttachmentId],
+    ) -> Result<Vec<Route>, NetError> {
+        self.inner.prefix_list_references(table, attachments).await
+    }
+    async fn replace_route(
+        &self,
+        table: &RouteTableId,
+        cidr: &str,
+        to: &AttachmentId,
+    ) -> Result<(), NetError> {
+        self.pass().await;
+        self.inner.replace_route(table, cidr, to).await
+    }
+    async fn modify_prefix_list_reference(
+        &self,
+        table: &RouteTableId,
+        prefix_list: &PrefixListId,
+        to: &AttachmentId,
+    ) -> Result<(), NetError> {
+        self.pass().await;
+        self.inner
+            .modify_prefix_list_reference(table, prefix_list, to)
+            .await
+    }
+}
+
+/// No pacing: the sandbox has no EC2 budget here, and the test is about the lease.
+fn unpaced() -> ExecutorConfig {
+    let fast = Bucket {
+        burst: 1e6,
+        per_second: 1e6,
+    };
+    ExecutorConfig {
+        mutating: fast,
+        reads: fast,
+        ..ExecutorConfig::default()
+    }
+}
+
+fn reference_down(vpn: &str) -> Value {
+    json!({
+        "vpnId": vpn,
+        "downTS": now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_500_route_failover_meets_50_routing_updates_and_a_down_without_an_error() {
+    let sb = Sandbox::start(big_paris_world()).await;
+    // This test is about the lease, not EC2's budget (crates/engine/tests/deadline.rs is): no
+    // token buckets in the sandbox, no pacing in the engine, so 538 moves take seconds.
+    sb.state
+        .patch_faults(FaultsPatch {
+            limits: Some(Limits::None),
+            ..FaultsPatch::default()
+        })
+        .expect("limits off");
+    let f = aws_handler(&sb, "busy", "eu-west-1", &[]).await;
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let waiting = Arc::new(AtomicUsize::new(0));
+    let backend = Gated {
+        inner: tgw_ha::lambda::AwsBackend::new(
+            moto::sdk_config_in("eu-west-1").await,
+            f.handler.config(),
+        )
+        .with_ec2_endpoint(Some(sb.url.clone())),
+        gate: gate.clone(),
+        waiting: waiting.clone(),
+    };
+    let handler = Arc::new(
+        Handler::new(f.handler.config().clone(), Arc::new(backend))
+            .with_emf(EmfSink::Off)
+            .with_executor(unpaced()),
+    );
+    let start = sb.routes();
+
+    // The holder: paris DOWN, 500 moves; it takes the lease and waits at its first move.
+    let holder = {
+        let handler = handler.clone();
+        tokio::spawn(async move { invoke(&handler, reference_down(VPN_PARIS), "holder").await })
+    };
+    let reached = async {
+        while waiting.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), reached)
+        .await
+        .expect("the holder reaches its moves");
+
+    // Meanwhile: 50 routing updates (the holder's own moves, as Network Manager reports them)
+    // and a DOWN for berlin, all at once.
+    let mut others = tokio::task::JoinSet::new();
+    for i in 0..ROUTING_UPDATES {
+        let handler = handler.clone();
+        let event = fixture_at("netmgr-route-uninstalled.json", now());
+        others.spawn(async move {
+            (
+                "routing update",
+                invoke(&handler, event, &format!("route-{i}")).await,
+            )
+        });
+    }
+    {
+        let handler = handler.clone();
+        others.spawn(async move {
+            (
+                "berlin down",
+                invoke(&handler, reference_down(VPN_BERLIN_PRIMARY), "berlin").await,
+            )
+        });
+    }
+    let mut answered = 0;
+    let collect = async {
+        while let Some(r) = others.join_next().await {
+            let (what, r) = r.expect("joins");
+            // No handler error: nothing for Lambda to retry, nothing for the on-failure queue.
+            let o = r.unwrap_or_else(|e| panic!("{what}: {} {}", e.error_type(), e.message()));
+            assert_eq!(o.moved(), 0, "{what} moved nothing itself");
+            let note = o.notes.join("; ");
+            assert!(
+                note.contains(&format!("another run holds the lease on {TGW}")),
+                "{what}: {note}"
+            );
+            if what == "berlin down" {
+                assert!(note.contains("signal stored"), "{note}");
+            } else {
+                assert!(note.contains("sees the same world"), "{note}");
+            }
+            answered += 1;
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(120), collect)
+        .await
+        .is_err()
+    {
+        gate.add_permits(100_000);
+        panic!("the other invocations did not answer while the holder waited");
+    }
+    assert_eq!(answered, ROUTING_UPDATES + 1);
+    assert_eq!(
+        sb.routes(),
+        start,
+        "nothing moved while the holder waited at its gate"
+    );
+
+    // The holder goes on: it fails paris over, finds berlin's DOWN stored meanwhile, and fails
+    // berlin over in a second pass of the same run.
+    gate.add_permits(100_000);
+    let o = tokio::time::timeout(Duration::from_secs(120), holder)
+        .await
+        .expect("the holder finishes")
+        .expect("joins")
+        .unwrap_or_else(|e| panic!("holder: {} {}", e.error_type(), e.message()));
+    assert_eq!(o.moved(), PARIS_MOVES + BERLIN_MOVES, "{:?}", o.notes);
+    assert_eq!(o.failed(), 0);
+    assert_eq!(group(&o, "paris").status, GroupStatus::FailingOver);
+    assert_eq!(group(&o, "berlin").status, GroupStatus::FailingOver);
+
+    // Both groups converged: every route of each on its backup, the ledger owns them all.
+    let moved = changed(&start, &sb.routes());
+    assert_eq!(moved.len(), PARIS_MOVES + BERLIN_MOVES);
+    for (table, dest, from, to) in &moved {
+        assert!(
+            (from == ATT_PARIS && to == ATT_LYON)
+                || (from == ATT_BERLIN_PRIMARY && to == ATT_BERLIN_BACKUP),
+            "{table} {dest}: {from} → {to}"
+        );
+    }
+    sb.world(|w| {
+        assert_eq!(cidrs_on(w, ATT_PARIS), 0);
+        assert_eq!(cidrs_on(w, ATT_BERLIN_PRIMARY), 0);
+    });
+    let (_, state) = f.stored().await;
+    assert_eq!(state.ledger.len(), PARIS_MOVES + BERLIN_MOVES);
+    for v in [VPN_PARIS, VPN_BERLIN_PRIMARY] {
+        assert!(
+            state.signals.iter().any(|s| s.vpn.as_str() == v),
+            "{v}: {:?}",
+            state.signals
+        );
+    }
+    let subjects = f.subjects();
+    assert_eq!(
+        subjects.len(),
+        2,
+        "one failover message per group: {subjects:?}"
+    );
+
+    // The lease was released: the next routing update reconciles and plans nothing.
+    let o = invoke(
+        &handler,
+        fixture_at("netmgr-route-uninstalled.json", now()),
+        "after",
+    )
+    .await
+    .expect("a routing update after the failover");
+    assert_eq!((o.planned(), o.moved()), (0, 0));
+    assert!(o.notes.iter().all(|n| !n.contains("holds the lease")));
+}
