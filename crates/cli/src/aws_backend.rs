@@ -79,6 +79,7 @@ impl AwsArgs {
             log: log.to_owned(),
             alarm_sync: env.alarm_sync,
             alarm_prefix: env.alarm_prefix,
+            regions: env.regions,
         })
     }
 

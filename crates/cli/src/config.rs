@@ -107,6 +107,10 @@ pub struct Config {
     /// `TGW_HA_ALARM_PREFIX`: the alarms' name prefix (default `tgw-ha-`), which the
     /// deployment's EventBridge rule matches.
     pub alarm_prefix: String,
+    /// `TGW_HA_REGIONS`: the Regions this deployment owns (comma-separated; empty: its own
+    /// Region). The sweep and the alarm sync cover each; an event for a TGW elsewhere is
+    /// declined, so that one TGW never has two owners (two ledgers, two leases).
+    pub regions: Vec<String>,
 }
 
 impl Config {
@@ -129,6 +133,7 @@ impl Config {
             log: non_empty("TGW_HA_LOG").unwrap_or_else(|| DEFAULT_LOG.to_owned()),
             alarm_sync: lookup(get, "TGW_HA_ALARM_SYNC", parse_bool)?.unwrap_or(false),
             alarm_prefix: non_empty("TGW_HA_ALARM_PREFIX").unwrap_or_else(|| "tgw-ha-".to_owned()),
+            regions: lookup(get, "TGW_HA_REGIONS", parse_regions)?.unwrap_or_default(),
         })
     }
 }
@@ -155,6 +160,22 @@ fn parse_bool(v: &str) -> Result<bool, String> {
         "n" | "no" | "f" | "false" | "off" | "0" => Ok(false),
         _ => Err("true or false".into()),
     }
+}
+
+/// `eu-west-1,us-east-1` (spaces and empty items ignored, duplicates dropped).
+fn parse_regions(v: &str) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in v.split(',').map(str::trim).filter(|r| !r.is_empty()) {
+        if !tgw_ha_core::events::is_region_name(r) {
+            return Err(format!(
+                "a comma-separated list of region names such as eu-west-1,us-east-1 ({r:?} is not one)"
+            ));
+        }
+        if !out.iter().any(|o| o == r) {
+            out.push(r.to_owned());
+        }
+    }
+    Ok(out)
 }
 
 fn parse_number<T: std::str::FromStr>(v: &str) -> Result<T, String> {

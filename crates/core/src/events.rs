@@ -826,15 +826,7 @@ fn region_name(
     field: &'static str,
 ) -> Result<Option<String>, EventError> {
     let Some(r) = region else { return Ok(None) };
-    let parts: Vec<&str> = r.split('-').collect();
-    let lower = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase());
-    let ok = parts.len() >= 3
-        && parts[0].len() == 2
-        && parts[..parts.len() - 1].iter().all(lower)
-        && parts
-            .last()
-            .is_some_and(|n| (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()));
-    if ok {
+    if is_region_name(&r) {
         Ok(Some(r))
     } else {
         Err(EventError::InvalidRegion {
@@ -843,6 +835,18 @@ fn region_name(
             received: truncate(&r),
         })
     }
+}
+
+/// Whether `r` is spelled like an AWS Region name (see [`region_name`]).
+pub fn is_region_name(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    let lower = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase());
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1].iter().all(lower)
+        && parts
+            .last()
+            .is_some_and(|n| (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// `arn:partition:service:region:account:resource` → region, when there is one.

@@ -66,7 +66,12 @@ fn late_alarm_does_not_take_down_a_tunnel_that_came_back_after_its_evidence() {
     let came_back: chrono::DateTime<chrono::Utc> = "2026-03-14T09:26:30Z".parse().unwrap();
     let delivered: chrono::DateTime<chrono::Utc> = "2026-03-14T09:26:53Z".parse().unwrap();
     let v = vpn("vpn-0a", TGW, &[("g", "primary")], up(came_back));
-    let h = assess(&v, &[signal.clone()], &Policy::default(), delivered);
+    let h = assess(
+        &v,
+        std::slice::from_ref(&signal),
+        &Policy::default(),
+        delivered,
+    );
     assert!(h.healthy, "{h:?}");
     // Had it been stamped with its delivery (the old rule), it would have taken them down.
     let stamped_late = Signal {
@@ -336,8 +341,16 @@ fn a_pin_with_no_end_is_announced_once_after_pin_warn_hours() {
     assert_eq!(events(&p, EventKind::PinReminder), 0);
     let p = pass(&mut w, 24 * 3600);
     assert_eq!(events(&p, EventKind::PinReminder), 1);
-    let e = p.events.iter().find(|e| e.kind == EventKind::PinReminder).unwrap();
-    assert!(e.detail.contains("tgw-ha unpin --group siteA"), "{}", e.detail);
+    let e = p
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::PinReminder)
+        .unwrap();
+    assert!(
+        e.detail.contains("tgw-ha unpin --group siteA"),
+        "{}",
+        e.detail
+    );
     for now in [24 * 3600 + 60, 48 * 3600, 96 * 3600] {
         let p = pass(&mut w, now);
         assert_eq!(events(&p, EventKind::PinReminder), 0, "once only, at {now}");

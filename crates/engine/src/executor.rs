@@ -64,6 +64,16 @@ pub struct CallStats {
     pub failed: u64,
 }
 
+impl CallStats {
+    /// Add another run's counts (a sweep over several Regions reports one total).
+    pub fn add(&mut self, other: &CallStats) {
+        self.calls += other.calls;
+        self.throttled += other.throttled;
+        self.retried += other.retried;
+        self.failed += other.failed;
+    }
+}
+
 /// A token bucket that hands out reservations: a caller that finds it empty books the next
 /// free slot and waits for it, so concurrent callers queue fairly instead of all retrying.
 struct TokenBucket {

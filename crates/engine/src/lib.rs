@@ -16,6 +16,7 @@ pub mod outcome;
 pub mod ports;
 pub mod prefix_lists;
 pub mod reconcile;
+pub mod scoped;
 
 pub use outcome::{EngineError, Outcome};
 pub use ports::Ports;

@@ -23,6 +23,8 @@ use tgw_ha_engine::ports::{
 pub struct AwsBackend {
     sdk: SdkConfig,
     ec2_endpoint: Option<String>,
+    /// EC2 endpoints by Region, over `ec2_endpoint` (tests: one sandbox per Region).
+    ec2_endpoints: BTreeMap<String, String>,
     /// EC2 ports by Region (`None`: the configuration's own), built on first use.
     networks: Mutex<BTreeMap<Option<String>, Arc<Ec2Network>>>,
     store: Arc<dyn StateStore>,
@@ -56,6 +58,7 @@ impl AwsBackend {
         Self {
             sdk,
             ec2_endpoint: None,
+            ec2_endpoints: BTreeMap::new(),
             networks: Mutex::default(),
             store,
             lease,
@@ -68,6 +71,12 @@ impl AwsBackend {
     /// Send EC2 requests here whatever the Region (the CLI's `--endpoint-url`, tests).
     pub fn with_ec2_endpoint(mut self, url: Option<String>) -> Self {
         self.ec2_endpoint = url;
+        self
+    }
+
+    /// Send `region`'s EC2 requests to `url` (tests run one sandbox per Region).
+    pub fn with_ec2_endpoint_for(mut self, region: &str, url: String) -> Self {
+        self.ec2_endpoints.insert(region.to_owned(), url);
         self
     }
 
@@ -91,7 +100,11 @@ impl AwsBackend {
         if let Some(r) = region {
             builder = builder.region(Region::new(r.to_owned()));
         }
-        if let Some(url) = &self.ec2_endpoint {
+        let effective = region.or(self.home_region());
+        if let Some(url) = effective
+            .and_then(|r| self.ec2_endpoints.get(r))
+            .or(self.ec2_endpoint.as_ref())
+        {
             builder = builder.endpoint_url(url);
         }
         aws_sdk_ec2::Client::from_conf(builder.build())
@@ -135,14 +148,23 @@ impl Backend for AwsBackend {
         self.clock.clone()
     }
 
-    fn alarms(&self) -> Option<Arc<dyn AlarmSync>> {
-        Some(Arc::new(CloudWatchAlarms(tgw_ha_aws::cloudwatch_client(
-            &self.sdk,
-        ))))
+    fn home_region(&self) -> Option<String> {
+        self.sdk.region().map(|r| r.to_string())
+    }
+
+    fn alarms(&self, region: Option<&str>) -> Option<Arc<dyn AlarmSync>> {
+        let base = tgw_ha_aws::cloudwatch_client(&self.sdk);
+        let mut builder = base.config().to_builder();
+        if let Some(r) = region {
+            builder = builder.region(Region::new(r.to_owned()));
+        }
+        Some(Arc::new(CloudWatchAlarms(
+            aws_sdk_cloudwatch::Client::from_conf(builder.build()),
+        )))
     }
 }
 
-/// Alarm sync over CloudWatch in the function's own Region.
+/// Alarm sync over CloudWatch in one Region (the alarms watch that Region's VPNs).
 struct CloudWatchAlarms(aws_sdk_cloudwatch::Client);
 
 #[async_trait]

@@ -33,6 +33,18 @@ pub enum HandlerError {
     Config(String),
     #[error("{0}")]
     Engine(#[from] EngineError),
+    /// A sweep over several Regions failed in some of them; the others were reconciled (the
+    /// outcome has them all).
+    #[error(
+        "sweep failed in {} region(s): {}; every other region was reconciled",
+        failures.len(),
+        failures.join("; ")
+    )]
+    Regions {
+        failures: Vec<String>,
+        retryable: bool,
+        outcome: Box<Outcome>,
+    },
 }
 
 impl HandlerError {
@@ -40,6 +52,7 @@ impl HandlerError {
     pub fn is_retryable(&self) -> bool {
         match self {
             HandlerError::Engine(e) => e.is_retryable(),
+            HandlerError::Regions { retryable, .. } => *retryable,
             HandlerError::Event(_) | HandlerError::NoGroup { .. } | HandlerError::Config(_) => {
                 false
             }
@@ -52,6 +65,7 @@ impl HandlerError {
             HandlerError::Event(_) => "InvalidEvent",
             HandlerError::NoGroup { .. } => "NoGroup",
             HandlerError::Config(_) => "Config",
+            HandlerError::Regions { .. } => "Regions",
             HandlerError::Engine(e) => e.kind(),
         }
     }
@@ -79,6 +93,7 @@ impl HandlerError {
     pub fn outcome(&self) -> Option<&Outcome> {
         match self {
             HandlerError::Engine(e) => e.outcome(),
+            HandlerError::Regions { outcome, .. } => Some(outcome),
             _ => None,
         }
     }

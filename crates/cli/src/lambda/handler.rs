@@ -29,9 +29,14 @@ pub trait Backend: Send + Sync {
     fn has_ledger(&self) -> bool;
     /// The clock of the ports (for the timestamp of an error's metrics).
     fn clock(&self) -> Arc<dyn Clock>;
-    /// Where CloudWatch alarms are kept in step with the groups (`TGW_HA_ALARM_SYNC`); none
-    /// by default.
-    fn alarms(&self) -> Option<Arc<dyn AlarmSync>> {
+    /// The function's own Region, when known: the default of every Region choice, and the one
+    /// whose state keys stay the bare TGW id.
+    fn home_region(&self) -> Option<String> {
+        None
+    }
+    /// Where CloudWatch alarms are kept in step with the groups of `region`
+    /// (`TGW_HA_ALARM_SYNC`); none by default.
+    fn alarms(&self, _region: Option<&str>) -> Option<Arc<dyn AlarmSync>> {
         None
     }
 }
@@ -151,24 +156,33 @@ impl Handler {
 
     /// Handle a decoded payload (what the Lambda runtime hands over).
     pub async fn handle(&self, event: Value, inv: &Invocation) -> Result<Value, HandlerError> {
-        self.instrumented(inv, parse_event_value(&event)).await
+        let (event, region) = match operator_region(event) {
+            Ok(x) => x,
+            Err(e) => return self.instrumented(inv, Err(e), None).await,
+        };
+        self.instrumented(inv, parse_event_value(&event), region)
+            .await
     }
 
     /// Handle a payload as text (`tgw-ha invoke` reads a file; invalid JSON is an error here,
     /// whereas Lambda refuses it before the function runs).
     pub async fn handle_str(&self, event: &str, inv: &Invocation) -> Result<Value, HandlerError> {
-        self.instrumented(inv, parse_event(event)).await
+        match serde_json::from_str::<Value>(event) {
+            Ok(v) => self.handle(v, inv).await,
+            Err(_) => self.instrumented(inv, parse_event(event), None).await,
+        }
     }
 
     async fn instrumented(
         &self,
         inv: &Invocation,
         parsed: Result<Trigger, tgw_ha_core::events::EventError>,
+        operator_region: Option<String>,
     ) -> Result<Value, HandlerError> {
         let span = tracing::info_span!("invocation", request_id = %inv.request_id);
         async {
             let result = match parsed {
-                Ok(trigger) => self.run(trigger, inv).await,
+                Ok(trigger) => self.run_in(trigger, inv, operator_region).await,
                 Err(e) => Err(HandlerError::Event(e)),
             };
             self.report(&result, inv);
@@ -184,7 +198,142 @@ impl Handler {
 
     /// Run one trigger and return the engine's outcome.
     pub async fn run(&self, trigger: Trigger, inv: &Invocation) -> Result<Outcome, HandlerError> {
-        tracing::info!(trigger = %trigger.describe(), kind = kind(&trigger), "trigger");
+        self.run_in(trigger, inv, None).await
+    }
+
+    /// The Regions this deployment owns: `TGW_HA_REGIONS`, else its own Region (empty when
+    /// neither is known: then every trigger runs where the backend points, as before).
+    pub fn owned_regions(&self) -> Vec<String> {
+        if self.config.regions.is_empty() {
+            self.backend.home_region().into_iter().collect()
+        } else {
+            self.config.regions.clone()
+        }
+    }
+
+    /// Run one trigger in the Region(s) it concerns: a sweep in every owned Region, anything
+    /// else in the Region it names (an operator's `region`, an event's TGW Region) or the home
+    /// Region. A Region the deployment does not own is declined: acting there would give the
+    /// TGW a second ledger and lease next to the owning deployment's.
+    async fn run_in(
+        &self,
+        trigger: Trigger,
+        inv: &Invocation,
+        operator_region: Option<String>,
+    ) -> Result<Outcome, HandlerError> {
+        let owned = self.owned_regions();
+        let named = operator_region.or_else(|| match &trigger {
+            Trigger::All { .. } => None,
+            t => region(t).map(str::to_owned),
+        });
+        if let Some(r) = &named
+            && !owned.is_empty()
+            && !owned.contains(r)
+        {
+            if matches!(trigger, Trigger::Operator { .. }) {
+                return Err(HandlerError::Config(format!(
+                    "region {r} is not one of this deployment's regions ({}); run the action \
+                     in the deployment that owns {r}, or add it to TGW_HA_REGIONS; nothing changed",
+                    owned.join(", ")
+                )));
+            }
+            let note = format!(
+                "declined: {} is about region {r}, which this deployment does not own (its \
+                 regions: {}); the deployment that owns {r} acts on it. Nothing read or changed",
+                trigger.describe(),
+                owned.join(", ")
+            );
+            tracing::info!(%note, "event declined");
+            let now = self.backend.clock().now();
+            return Ok(Outcome {
+                trigger: trigger.describe(),
+                dry_run: false,
+                started_at: now,
+                finished_at: now,
+                tgws: vec![],
+                calls: Default::default(),
+                notes: vec![note],
+            });
+        }
+        if matches!(trigger, Trigger::All { .. }) && owned.len() > 1 {
+            return self.sweep_regions(trigger, inv, &owned).await;
+        }
+        let region = named.or_else(|| owned.first().cloned());
+        self.run_region(trigger, inv, region.as_deref()).await
+    }
+
+    /// A sweep over several Regions: each is reconciled whatever happens in the others; the
+    /// run fails (naming the Regions) only after every Region was tried.
+    async fn sweep_regions(
+        &self,
+        trigger: Trigger,
+        inv: &Invocation,
+        owned: &[String],
+    ) -> Result<Outcome, HandlerError> {
+        let mut merged: Option<Outcome> = None;
+        let mut failures: Vec<(String, HandlerError)> = Vec::new();
+        for r in owned {
+            let t = Trigger::All {
+                region: Some(r.clone()),
+            };
+            let result = self.run_region(t, inv, Some(r)).await;
+            let part = match &result {
+                Ok(o) => Some(o.clone()),
+                Err(e) => e.outcome().cloned(),
+            };
+            if let Err(e) = result {
+                tracing::warn!(region = %r, error = %e, "sweep failed in one region; the others go on");
+                failures.push((r.clone(), e));
+            }
+            if let Some(mut o) = part {
+                o.notes.iter_mut().for_each(|n| *n = format!("{r}: {n}"));
+                merged = Some(match merged.take() {
+                    None => o,
+                    Some(mut m) => {
+                        m.tgws.extend(o.tgws);
+                        m.notes.extend(o.notes);
+                        m.finished_at = m.finished_at.max(o.finished_at);
+                        for (op, c) in o.calls {
+                            m.calls.entry(op).or_default().add(&c);
+                        }
+                        m
+                    }
+                });
+            }
+        }
+        let now = self.backend.clock().now();
+        let mut outcome = merged.unwrap_or_else(|| Outcome {
+            trigger: trigger.describe(),
+            dry_run: false,
+            started_at: now,
+            finished_at: now,
+            tgws: vec![],
+            calls: Default::default(),
+            notes: vec![],
+        });
+        outcome.trigger = trigger.describe();
+        outcome
+            .notes
+            .push(format!("swept regions {}", owned.join(", ")));
+        if failures.is_empty() {
+            return Ok(outcome);
+        }
+        let retryable = failures.iter().any(|(_, e)| e.is_retryable());
+        Err(HandlerError::Regions {
+            failures: failures.iter().map(|(r, e)| format!("{r}: {e}")).collect(),
+            retryable,
+            outcome: Box::new(outcome),
+        })
+    }
+
+    /// Run one trigger with the EC2 side (and the state's keys) in `region`.
+    async fn run_region(
+        &self,
+        trigger: Trigger,
+        inv: &Invocation,
+        region: Option<&str>,
+    ) -> Result<Outcome, HandlerError> {
+        tracing::info!(trigger = %trigger.describe(), kind = kind(&trigger), region = ?region, "trigger");
         let (trigger, simulate_writes) = match trigger {
             Trigger::Operator { action, dry_run } => (
                 Trigger::Operator {
@@ -203,7 +352,10 @@ impl Handler {
                 trigger.describe()
             )));
         }
-        let mut ports = self.backend.ports(region(&trigger))?;
+        let mut ports = self.backend.ports(region)?;
+        if let (Some(r), Some(home)) = (region, self.backend.home_region()) {
+            ports = tgw_ha_engine::scoped::scope_ports(ports, r, &home);
+        }
         if simulate_writes {
             ports = dry_ports(ports);
         }
@@ -223,7 +375,7 @@ impl Handler {
         if simulate_writes {
             mark_dry(&mut outcome);
         } else if matches!(trigger, Trigger::All { .. }) && self.config.alarm_sync {
-            self.sync_alarms(&mut outcome).await?;
+            self.sync_alarms(&mut outcome, region).await?;
         }
         // An alarm or reference event exists only because someone set it up for this VPN: if it
         // is in no group, that set-up is wrong and must be seen (on-failure destination), not
@@ -247,11 +399,15 @@ impl Handler {
     /// After a scheduled sweep: alarms for every member VPN. A failure is logged and noted in
     /// the outcome, never allowed to undo or hide the reconcile that already ran; the next
     /// sweep tries again.
-    async fn sync_alarms(&self, outcome: &mut Outcome) -> Result<(), HandlerError> {
-        let Some(alarms) = self.backend.alarms() else {
+    async fn sync_alarms(
+        &self,
+        outcome: &mut Outcome,
+        region: Option<&str>,
+    ) -> Result<(), HandlerError> {
+        let Some(alarms) = self.backend.alarms(region) else {
             return Ok(());
         };
-        let ports = self.backend.ports(None)?;
+        let ports = self.backend.ports(region)?;
         match alarms
             .sync(
                 ports.network.as_ref(),
@@ -342,4 +498,33 @@ fn kind(trigger: &Trigger) -> &'static str {
         Trigger::Operator { .. } => "operator",
         Trigger::Ignore { .. } => "ignore",
     }
+}
+
+/// An operator invocation may name the Region to act in (`{"action": …, "region": "eu-west-1"}`);
+/// it is taken out here because it says where to run, not what to do (the action's own fields
+/// are checked strictly by the parser). Any other payload is returned as it is.
+fn operator_region(
+    mut event: Value,
+) -> Result<(Value, Option<String>), tgw_ha_core::events::EventError> {
+    let Some(obj) = event.as_object_mut() else {
+        return Ok((event, None));
+    };
+    if !obj.contains_key("action") || obj.contains_key("detail-type") {
+        return Ok((event, None));
+    }
+    let region = match obj.remove("region") {
+        None => None,
+        Some(Value::String(r)) if tgw_ha_core::events::is_region_name(&r) => Some(r),
+        Some(other) => {
+            return Err(tgw_ha_core::events::EventError::InvalidRegion {
+                event: "operator action".into(),
+                field: "region",
+                received: match other {
+                    Value::String(s) => s,
+                    v => v.to_string(),
+                },
+            });
+        }
+    };
+    Ok((event, region))
 }
