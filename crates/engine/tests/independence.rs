@@ -228,3 +228,152 @@ async fn a_trigger_about_one_tgw_fails_with_that_tgws_own_error() {
     assert!(matches!(err, EngineError::Store(_)), "{err}");
     assert!(err.to_string().contains(tgw_a().as_str()), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Property: whatever breaks one TGW (a denied or failing read, its store, its lease), every TGW
+// without a fault converges in the same sweep, and the broken one is named and left untouched.
+
+mod property {
+    use super::*;
+    use proptest::prelude::*;
+    use tgw_ha_core::model::TunnelStatus::Up;
+    use tgw_ha_sim::{RandomWorldParams, random_world};
+
+    #[derive(Debug, Clone, Copy)]
+    enum Fault {
+        SearchDenied,
+        AttachmentsDenied,
+        RouteTablesUnavailable,
+        StoreDown,
+        LeaseHeld,
+    }
+
+    fn fault() -> impl Strategy<Value = Fault> {
+        prop_oneof![
+            Just(Fault::SearchDenied),
+            Just(Fault::AttachmentsDenied),
+            Just(Fault::RouteTablesUnavailable),
+            Just(Fault::StoreDown),
+            Just(Fault::LeaseHeld),
+        ]
+    }
+
+    fn arm(sim: &Sim, f: Fault) {
+        let rule = |op: &str, kind| FailRule::new(op, u32::MAX, kind).on_tgw(&tgw_a());
+        match f {
+            Fault::SearchDenied => sim
+                .faults
+                .fail_with(rule("SearchTransitGatewayRoutes", FailKind::AccessDenied)),
+            Fault::AttachmentsDenied => sim.faults.fail_with(rule(
+                "DescribeTransitGatewayAttachments",
+                FailKind::AccessDenied,
+            )),
+            Fault::RouteTablesUnavailable => sim.faults.fail_with(rule(
+                "DescribeTransitGatewayRouteTables",
+                FailKind::Unavailable,
+            )),
+            Fault::StoreDown => sim.faults.set_store_unavailable_for(&tgw_a(), true),
+            Fault::LeaseHeld => {
+                let expires = sim.now() + secs(600);
+                sim.world().leases.insert(
+                    tgw_a(),
+                    LeaseRecord {
+                        owner: "another-run".into(),
+                        expires,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The demo estate on the first TGW (the one that breaks), a random one on the second.
+    fn world(seed: u64) -> World {
+        let b = random_world(seed, &RandomWorldParams::sample(seed));
+        let mut w = demo_world();
+        w.transit_gateways.extend(b.transit_gateways);
+        w.vpn_connections.extend(b.vpn_connections);
+        w.attachments.extend(b.attachments);
+        w.route_tables.extend(b.route_tables);
+        w.routes.extend(b.routes);
+        w.prefix_list_references.extend(b.prefix_list_references);
+        w.dead_routes = b.dead_routes;
+        w
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+        #[test]
+        fn every_tgw_without_a_fault_converges_whatever_breaks_another(
+            seed in 0u64..1_000_000,
+            dead in proptest::collection::vec(any::<bool>(), 0..24),
+            f in fault(),
+        ) {
+            let initial = world(seed);
+            let groups = group_routes(&initial);
+            let other = groups.iter().find(|g| g.tgw != tgw_a()).map(|g| g.tgw.clone());
+            let Some(tgw_b) = other else { return Ok(()) };
+            let sim = Sim::new(initial.clone());
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            // A first sweep on the healthy world takes the census of each group's routes (how a
+            // route to a dead VPN that shows no attachment is still known as the group's).
+            let first = rt.block_on(engine(&sim, Policy::default()).handle(&sweep()));
+            prop_assert!(first.is_ok(), "{first:?}");
+            advance(&sim, 60);
+            // Kill some VPNs of the second TGW, and paris on the first (which must not move).
+            let b_vpns: Vec<_> = initial
+                .vpn_connections
+                .iter()
+                .filter(|v| v.transit_gateway_id.as_ref() == Some(&tgw_b))
+                .map(|v| v.id.clone())
+                .collect();
+            for (v, d) in b_vpns.iter().zip(&dead) {
+                set_tunnels(&sim, v.as_str(), if *d { Down } else { Up });
+            }
+            set_tunnels(&sim, demo::VPN_PARIS, Down);
+            arm(&sim, f);
+            let a_before: Vec<_> = placement(&sim.snapshot())
+                .into_iter()
+                .filter(|(k, _)| initial.route_table(&k.table).is_some_and(|t| t.transit_gateway_id == tgw_a()))
+                .collect();
+
+            let r = rt.block_on(engine(&sim, Policy::default()).handle(&sweep()));
+            match (&r, f) {
+                (Ok(o), Fault::LeaseHeld) => prop_assert!(o.notes.iter().any(|n| n.contains("holds the lease")), "{:?}", o.notes),
+                (Err(e), _) => {
+                    prop_assert!(e.to_string().contains(tgw_a().as_str()), "{e}");
+                    prop_assert!(!e.to_string().contains(tgw_b.as_str()), "{e}");
+                }
+                (Ok(o), _) => prop_assert!(false, "{f:?} must fail the run: {o:?}"),
+            }
+
+            // The first TGW: nothing moved.
+            let w = sim.snapshot();
+            let a_after: Vec<_> = placement(&w)
+                .into_iter()
+                .filter(|(k, _)| initial.route_table(&k.table).is_some_and(|t| t.transit_gateway_id == tgw_a()))
+                .collect();
+            prop_assert_eq!(a_after, a_before);
+            // The second: every group with a healthy member has all its routes on healthy ones.
+            let place = placement(&w);
+            for g in groups.iter().filter(|g| g.tgw == tgw_b) {
+                let healthy_atts: Vec<_> = g
+                    .members
+                    .iter()
+                    .filter(|(v, _)| healthy(&w, v))
+                    .map(|(_, a)| a.clone())
+                    .collect();
+                if healthy_atts.is_empty() {
+                    continue;
+                }
+                for k in &g.keys {
+                    let at = place.get(k).cloned().flatten();
+                    prop_assert!(
+                        at.as_ref().is_some_and(|a| healthy_atts.contains(a)),
+                        "{} route {k} on {at:?}, healthy: {healthy_atts:?}", g.name
+                    );
+                }
+            }
+            assert_ledger_matches(&w, &groups.iter().filter(|g| g.tgw == tgw_b).cloned().collect::<Vec<_>>());
+        }
+    }
+}
