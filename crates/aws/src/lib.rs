@@ -14,6 +14,9 @@
 //! throttling and 5xx are retryable, a vanished route is `RouteNotFound`, missing permissions
 //! name the IAM action.
 //!
+//! [`Ec2PrefixLists`] is the prefix-list conversion's
+//! [`PrefixListAdmin`](tgw_ha_engine::prefix_lists::PrefixListAdmin) port (`tgw-ha prefix-lists`).
+//!
 //! Configuration ([`config`]) is the usual AWS chain plus the CLI's region, profile, endpoint
 //! and role overrides. No SDK type crosses this crate's port: the engine never sees one.
 
@@ -22,6 +25,7 @@ pub mod config;
 pub mod dynamodb;
 mod errors;
 mod network;
+mod prefix_lists;
 mod search;
 pub mod sns;
 
@@ -31,4 +35,5 @@ pub use config::{
 };
 pub use dynamodb::{DynamoStore, TableCreation, create_table};
 pub use network::Ec2Network;
+pub use prefix_lists::Ec2PrefixLists;
 pub use sns::{SnsNotifier, render};

@@ -42,6 +42,11 @@ impl WorldBackend {
         &self.engine
     }
 
+    /// The simulated world's ports (for reads beside the engine's, e.g. failover estimates).
+    pub fn sim(&self) -> &Sim {
+        &self.sim
+    }
+
     pub fn save(&self) -> anyhow::Result<()> {
         self.sim
             .snapshot()

@@ -13,6 +13,7 @@ pub mod config;
 pub mod demo;
 #[cfg(feature = "aws")]
 pub mod lambda;
+pub mod prefix_lists_cmd;
 pub mod render;
 pub mod sandbox_cmd;
 #[cfg(feature = "aws")]

@@ -147,6 +147,10 @@ enum Command {
     },
     /// Serve the EC2 API over a simulated world on localhost (for the AWS SDK, CLI, boto3).
     Sandbox(tgw_ha::sandbox_cmd::SandboxArgs),
+    /// Convert a group's static routes to one prefix list (a failover then takes one call per
+    /// route table), or back (docs/prefix-lists.md).
+    #[command(subcommand)]
+    PrefixLists(tgw_ha::prefix_lists_cmd::PrefixListsCommand),
     /// Work with world files (the simulator's scenario format, docs/scenario.md).
     #[command(subcommand)]
     World(backend::WorldCommand),
@@ -236,6 +240,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let op = |action: OperatorAction, dry_run: bool| Trigger::Operator { action, dry_run };
     let mut options = RunOptions::default();
     let mut limit = |l: MaxDuration| options.deadline = l.max_duration.map(Deadline::In);
+    // `status` and `plan` also show each group's failover time at EC2's write rate.
+    let estimate = matches!(cli.command, Command::Status { .. } | Command::Plan { .. });
+    let estimate_policy = policy.clone();
     let trigger = match cli.command {
         Command::Demo { pause } => return demo::run(output, pause).await,
         #[cfg(feature = "aws")]
@@ -256,6 +263,14 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             return tgw_ha::sandbox_cmd::run(args, cli.world.as_deref()).await;
         }
         Command::World(cmd) => return backend::world_command(cmd, cli.world.as_deref(), output),
+        Command::PrefixLists(cmd) => {
+            #[cfg(feature = "aws")]
+            let aws = Some(&cli.aws);
+            #[cfg(not(feature = "aws"))]
+            let aws = None;
+            return tgw_ha::prefix_lists_cmd::run(cmd, cli.world.as_deref(), aws, policy, output)
+                .await;
+        }
         #[cfg(feature = "aws")]
         Command::Alarms(cmd) => {
             return tgw_ha::alarms_cmd::run(cmd, &cli.aws, policy, output).await;
@@ -331,12 +346,33 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         if writes {
             backend.save()?;
         }
+        if estimate {
+            let sim = backend.sim();
+            let e = tgw_ha::prefix_lists_cmd::estimates(
+                sim.network.as_ref(),
+                sim.store.as_ref(),
+                &estimate_policy,
+            )
+            .await;
+            return tgw_ha::prefix_lists_cmd::print_with_estimates(output, &result, &e);
+        }
         return print_result(output, &result);
     }
     #[cfg(feature = "aws")]
     {
         let engine = cli.aws.engine(policy).await?;
         let result = engine.handle_with(&trigger, &options).await;
+        if estimate {
+            let (ports, _) =
+                tgw_ha::prefix_lists_cmd::aws_ports(&cli.aws, &estimate_policy).await?;
+            let e = tgw_ha::prefix_lists_cmd::estimates(
+                ports.network.as_ref(),
+                ports.store.as_ref(),
+                &estimate_policy,
+            )
+            .await;
+            return tgw_ha::prefix_lists_cmd::print_with_estimates(output, &result, &e);
+        }
         print_result(output, &result)
     }
     #[cfg(not(feature = "aws"))]

@@ -995,15 +995,14 @@ impl FailoverEstimate {
     /// A note for people, e.g. in `status`.
     pub fn note(&self, group: &GroupName) -> String {
         let mut s = format!(
-            "failover ≈ {} at EC2's write rate ({} calls: {} static routes, {} prefix-list references)",
+            "failover ≈ {} at EC2's write rate ({} routes, {} prefix lists)",
             seconds_text(self.seconds),
-            self.calls,
             self.cidr_routes,
             self.references
         );
         if self.suggest_conversion {
             s.push_str(&format!(
-                "; converting to a prefix list makes it one call per table: tgw-ha prefix-lists plan --group {group}"
+                "; a prefix list would make it one call per table: tgw-ha prefix-lists plan --group {group}"
             ));
         }
         s

@@ -1,0 +1,427 @@
+//! [`Ec2PrefixLists`]: the conversion's [`PrefixListAdmin`] port over `aws-sdk-ec2`.
+//!
+//! Reads return every page (the SDK's paginators; route counts through [`crate::search`], which
+//! narrows a search that truncates without a token). Writes are single calls with SDK retries
+//! off: the runner's executor paces and retries them. Errors follow [`crate::errors`], then
+//! the port's conventions (`tgw_ha_engine::prefix_lists`): a list that is gone when deleted is
+//! `RouteNotFound`; `IncorrectState` (the list is still applying its previous change) is
+//! retryable.
+
+use crate::config::no_retries;
+use crate::errors::{Target, map_sdk_error};
+use crate::search::search_routes;
+use async_trait::async_trait;
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::{
+    self as ec2, AddPrefixListEntry, Filter, RemovePrefixListEntry, ResourceType, Tag,
+    TagSpecification,
+};
+use std::collections::BTreeSet;
+use tgw_ha_core::conversion::{ManagedPrefixList, PrefixListReference};
+use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId};
+use tgw_ha_engine::ports::NetError;
+use tgw_ha_engine::prefix_lists::{self as ops, PrefixListAdmin};
+
+/// EC2's largest page for the prefix-list reads (1–100).
+const LIST_PAGE: i32 = 100;
+/// EC2's largest page for the references of a table.
+const REFERENCE_PAGE: i32 = 1000;
+
+/// Prefix lists, references and static routes, through the AWS SDK.
+#[derive(Clone)]
+pub struct Ec2PrefixLists {
+    client: Client,
+}
+
+impl Ec2PrefixLists {
+    /// Build with [`crate::config::ec2_client`] for the retry and timeout policy it documents.
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+fn filter(name: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.into_iter().map(Into::into).collect()))
+        .build()
+}
+
+/// The port's conventions on top of [`map_sdk_error`]'s.
+fn adapt(e: NetError, gone: Option<(&RouteTableId, &str)>) -> NetError {
+    match e {
+        NetError::Rejected { op, code, message } if code == "IncorrectState" => {
+            // The list is still applying its previous change: try again shortly.
+            NetError::Unavailable {
+                op,
+                message: format!("{code}: {message}"),
+            }
+        }
+        NetError::Rejected { op, code, message } => match gone {
+            Some((table, destination))
+                if code.eq_ignore_ascii_case("InvalidPrefixListID.NotFound") =>
+            {
+                NetError::RouteNotFound {
+                    op,
+                    table: table.clone(),
+                    destination: destination.to_owned(),
+                }
+            }
+            _ => NetError::Rejected { op, code, message },
+        },
+        other => other,
+    }
+}
+
+pub(crate) fn list_from_sdk(l: &ec2::ManagedPrefixList) -> Option<ManagedPrefixList> {
+    Some(ManagedPrefixList {
+        id: PrefixListId::new(l.prefix_list_id()?),
+        name: l.prefix_list_name().unwrap_or_default().to_owned(),
+        max_entries: l.max_entries().map_or(0, |n| n.max(0) as u32),
+        version: l.version().map_or(0, |v| v.max(0) as u64),
+        address_family: l.address_family().unwrap_or("IPv4").to_owned(),
+        state: l.state().map_or("unknown", |s| s.as_str()).to_owned(),
+        entries: vec![],
+        tags: l
+            .tags()
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.key()?.to_owned(),
+                    t.value().unwrap_or_default().to_owned(),
+                ))
+            })
+            .collect(),
+    })
+}
+
+pub(crate) fn reference_from_sdk(
+    table: &RouteTableId,
+    r: &ec2::TransitGatewayPrefixListReference,
+) -> Option<PrefixListReference> {
+    let attachment = if r.blackhole() == Some(true) {
+        None
+    } else {
+        r.transit_gateway_attachment()
+            .and_then(|a| a.transit_gateway_attachment_id())
+            .map(AttachmentId::new)
+    };
+    Some(PrefixListReference {
+        table: table.clone(),
+        prefix_list: PrefixListId::new(r.prefix_list_id()?),
+        attachment,
+        state: r.state().map_or("unknown", |s| s.as_str()).to_owned(),
+    })
+}
+
+fn entries(cidrs: &[String]) -> Option<Vec<AddPrefixListEntry>> {
+    (!cidrs.is_empty()).then(|| {
+        cidrs
+            .iter()
+            .map(|c| AddPrefixListEntry::builder().cidr(c).build())
+            .collect()
+    })
+}
+
+#[async_trait]
+impl PrefixListAdmin for Ec2PrefixLists {
+    async fn prefix_lists_named(&self, name: &str) -> Result<Vec<ManagedPrefixList>, NetError> {
+        let mut pages = self
+            .client
+            .describe_managed_prefix_lists()
+            .filters(filter("prefix-list-name", [name]))
+            .max_results(LIST_PAGE)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|e| map_sdk_error(ops::DESCRIBE_LISTS, Target::ReadOf(name), e))?;
+            out.extend(
+                page.prefix_lists()
+                    .iter()
+                    // The filter takes wildcards: keep the exact name only.
+                    .filter(|l| l.prefix_list_name() == Some(name))
+                    .filter_map(list_from_sdk),
+            );
+        }
+        Ok(out)
+    }
+
+    async fn prefix_list(&self, id: &PrefixListId) -> Result<Option<ManagedPrefixList>, NetError> {
+        let r = self
+            .client
+            .describe_managed_prefix_lists()
+            .prefix_list_ids(id.as_str())
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(ops::DESCRIBE_LISTS, Target::ReadOf(id.as_str()), e));
+        match r {
+            Ok(out) => Ok(out.prefix_lists().iter().find_map(list_from_sdk)),
+            Err(NetError::Rejected { code, .. })
+                if code.eq_ignore_ascii_case("InvalidPrefixListID.NotFound") =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(adapt(e, None)),
+        }
+    }
+
+    async fn prefix_list_entries(&self, id: &PrefixListId) -> Result<Vec<String>, NetError> {
+        let mut pages = self
+            .client
+            .get_managed_prefix_list_entries()
+            .prefix_list_id(id.as_str())
+            .max_results(LIST_PAGE)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                adapt(
+                    map_sdk_error(ops::GET_ENTRIES, Target::ReadOf(id.as_str()), e),
+                    None,
+                )
+            })?;
+            out.extend(
+                page.entries()
+                    .iter()
+                    .filter_map(|e| e.cidr().map(str::to_owned)),
+            );
+        }
+        Ok(out)
+    }
+
+    async fn references(&self, table: &RouteTableId) -> Result<Vec<PrefixListReference>, NetError> {
+        let mut pages = self
+            .client
+            .get_transit_gateway_prefix_list_references()
+            .transit_gateway_route_table_id(table.as_str())
+            .max_results(REFERENCE_PAGE)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                map_sdk_error(ops::GET_REFERENCES, Target::ReadOf(table.as_str()), e)
+            })?;
+            out.extend(
+                page.transit_gateway_prefix_list_references()
+                    .iter()
+                    .filter_map(|r| reference_from_sdk(table, r)),
+            );
+        }
+        Ok(out)
+    }
+
+    async fn route_count(&self, table: &RouteTableId) -> Result<usize, NetError> {
+        let routes = search_routes(
+            &self.client,
+            table,
+            &[filter("type", ["static", "propagated"])],
+        )
+        .await?;
+        // A narrowed search may list a route twice.
+        let distinct: BTreeSet<(Option<&str>, Option<&str>, Option<&str>)> = routes
+            .iter()
+            .map(|r| {
+                (
+                    r.destination_cidr_block(),
+                    r.prefix_list_id(),
+                    r.r#type().map(|t| t.as_str()),
+                )
+            })
+            .collect();
+        Ok(distinct.len())
+    }
+
+    async fn create_prefix_list(
+        &self,
+        name: &str,
+        max_entries: u32,
+        address_family: &str,
+        cidrs: &[String],
+        tags: &[(String, String)],
+    ) -> Result<PrefixListId, NetError> {
+        let mut spec = TagSpecification::builder().resource_type(ResourceType::PrefixList);
+        for (k, v) in tags {
+            spec = spec.tags(Tag::builder().key(k).value(v).build());
+        }
+        let out = self
+            .client
+            .create_managed_prefix_list()
+            .prefix_list_name(name)
+            .max_entries(i32::try_from(max_entries).unwrap_or(i32::MAX))
+            .address_family(address_family)
+            .set_entries(entries(cidrs))
+            .tag_specifications(spec.build())
+            .customize()
+            .config_override(no_retries())
+            .send()
+            .await
+            .map_err(|e| {
+                adapt(
+                    map_sdk_error(ops::CREATE_LIST, Target::ReadOf(name), e),
+                    None,
+                )
+            })?;
+        out.prefix_list()
+            .and_then(|l| l.prefix_list_id())
+            .map(PrefixListId::new)
+            .ok_or_else(|| NetError::Rejected {
+                op: ops::CREATE_LIST.into(),
+                code: "MissingPrefixListId".into(),
+                message: format!("{name}: ec2 answered without the new list's id"),
+            })
+    }
+
+    async fn modify_entries(
+        &self,
+        id: &PrefixListId,
+        current_version: u64,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<(), NetError> {
+        let remove = (!remove.is_empty()).then(|| {
+            remove
+                .iter()
+                .map(|c| RemovePrefixListEntry::builder().cidr(c).build())
+                .collect()
+        });
+        self.client
+            .modify_managed_prefix_list()
+            .prefix_list_id(id.as_str())
+            .current_version(i64::try_from(current_version).unwrap_or(i64::MAX))
+            .set_add_entries(entries(add))
+            .set_remove_entries(remove)
+            .customize()
+            .config_override(no_retries())
+            .send()
+            .await
+            .map_err(|e| {
+                adapt(
+                    map_sdk_error(ops::MODIFY_LIST, Target::ReadOf(id.as_str()), e),
+                    None,
+                )
+            })?;
+        Ok(())
+    }
+
+    async fn resize_prefix_list(
+        &self,
+        id: &PrefixListId,
+        max_entries: u32,
+    ) -> Result<(), NetError> {
+        self.client
+            .modify_managed_prefix_list()
+            .prefix_list_id(id.as_str())
+            .max_entries(i32::try_from(max_entries).unwrap_or(i32::MAX))
+            .customize()
+            .config_override(no_retries())
+            .send()
+            .await
+            .map_err(|e| {
+                adapt(
+                    map_sdk_error(ops::MODIFY_LIST, Target::ReadOf(id.as_str()), e),
+                    None,
+                )
+            })?;
+        Ok(())
+    }
+
+    async fn delete_prefix_list(&self, id: &PrefixListId) -> Result<(), NetError> {
+        let nowhere = RouteTableId::new("-");
+        self.client
+            .delete_managed_prefix_list()
+            .prefix_list_id(id.as_str())
+            .customize()
+            .config_override(no_retries())
+            .send()
+            .await
+            .map_err(|e| {
+                adapt(
+                    map_sdk_error(ops::DELETE_LIST, Target::ReadOf(id.as_str()), e),
+                    Some((&nowhere, id.as_str())),
+                )
+            })?;
+        Ok(())
+    }
+
+    async fn create_reference(
+        &self,
+        table: &RouteTableId,
+        prefix_list: &PrefixListId,
+        to: &AttachmentId,
+    ) -> Result<(), NetError> {
+        self.client
+            .create_transit_gateway_prefix_list_reference()
+            .transit_gateway_route_table_id(table.as_str())
+            .prefix_list_id(prefix_list.as_str())
+            .transit_gateway_attachment_id(to.as_str())
+            .customize()
+            .config_override(no_retries())
+            .send()
+            .await
+            .map_err(|e| {
+                adapt(
+                    map_sdk_error(ops::CREATE_REFERENCE, Target::ReadOf(table.as_str()), e),
+                    None,
+                )
+            })?;
+        Ok(())
+    }
+
+    async fn delete_reference(
+        &self,
+        table: &RouteTableId,
+        prefix_list: &PrefixListId,
+    ) -> Result<(), NetError> {
+        self.client
+            .delete_transit_gateway_prefix_list_reference()
+            .transit_gateway_route_table_id(table.as_str())
+            .prefix_list_id(prefix_list.as_str())
+            .customize()
+            .config_override(no_retries())
+            .send()
+            .await
+            .map_err(|e| {
+                let target = Target::PrefixListReference { table, prefix_list };
+                adapt(map_sdk_error(ops::DELETE_REFERENCE, target, e), None)
+            })?;
+        Ok(())
+    }
+
+    async fn create_route(
+        &self,
+        table: &RouteTableId,
+        cidr: &str,
+        to: &AttachmentId,
+    ) -> Result<(), NetError> {
+        self.client
+            .create_transit_gateway_route()
+            .transit_gateway_route_table_id(table.as_str())
+            .destination_cidr_block(cidr)
+            .transit_gateway_attachment_id(to.as_str())
+            .customize()
+            .config_override(no_retries())
+            .send()
+            .await
+            // Not `Target::Route`: a create's "not found" is its table or target, never a
+            // vanished route.
+            .map_err(|e| map_sdk_error(ops::CREATE_ROUTE, Target::ReadOf(table.as_str()), e))?;
+        Ok(())
+    }
+
+    async fn delete_route(&self, table: &RouteTableId, cidr: &str) -> Result<(), NetError> {
+        self.client
+            .delete_transit_gateway_route()
+            .transit_gateway_route_table_id(table.as_str())
+            .destination_cidr_block(cidr)
+            .customize()
+            .config_override(no_retries())
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(ops::DELETE_ROUTE, Target::Route { table, cidr }, e))?;
+        Ok(())
+    }
+}
