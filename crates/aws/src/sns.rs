@@ -27,6 +27,8 @@ const SUBJECT_MAX: usize = 99;
 pub struct SnsNotifier {
     client: Client,
     topic_arn: String,
+    /// The Region of the TGWs whose events this notifier sends (a deployment may own several).
+    region: Option<String>,
 }
 
 impl SnsNotifier {
@@ -35,6 +37,15 @@ impl SnsNotifier {
         Self {
             client,
             topic_arn: topic_arn.into(),
+            region: None,
+        }
+    }
+
+    /// The same topic, for events about TGWs of `region` (named in every message).
+    pub fn in_region(&self, region: &str) -> Self {
+        Self {
+            region: Some(region.to_owned()),
+            ..self.clone()
         }
     }
 
@@ -46,7 +57,7 @@ impl SnsNotifier {
 #[async_trait]
 impl Notifier for SnsNotifier {
     async fn notify(&self, event: &GroupEvent, at: Timestamp) -> Result<(), NotifyError> {
-        let (subject, body) = render(event, at);
+        let (subject, body) = render(event, at, self.region.as_deref());
         let attr = |v: &str| {
             MessageAttributeValue::builder()
                 .data_type("String")
@@ -132,7 +143,7 @@ fn routes(n: usize) -> String {
 ///
 /// The subject fits SNS's rules (ASCII, no line breaks or control characters, under 100
 /// characters): anything else is replaced, and a long one is cut with `...`.
-pub fn render(event: &GroupEvent, at: Timestamp) -> (String, String) {
+pub fn render(event: &GroupEvent, at: Timestamp, region: Option<&str>) -> (String, String) {
     let group = event.group.as_str();
     let from = event.from.as_ref().map_or("none", |v| v.as_str());
     let to = event.to.as_ref().map_or("none", |v| v.as_str());
@@ -254,7 +265,14 @@ pub fn render(event: &GroupEvent, at: Timestamp) -> (String, String) {
     let mut body = String::new();
     let _ = writeln!(body, "{headline}\n");
     let _ = writeln!(body, "Site (group):   {group}");
+    if let Some(r) = region {
+        let _ = writeln!(body, "Region:         {r}");
+    }
     let _ = writeln!(body, "Transit GW:     {}", event.tgw);
+    if !event.members.is_empty() {
+        let members: Vec<&str> = event.members.iter().map(|v| v.as_str()).collect();
+        let _ = writeln!(body, "Members:        {} (by priority)", members.join(", "));
+    }
     let _ = writeln!(body, "Event:          {}", kind_name(event.kind));
     let _ = writeln!(body, "From:           {from}");
     let _ = writeln!(body, "To:             {to}");
@@ -284,6 +302,11 @@ pub fn render(event: &GroupEvent, at: Timestamp) -> (String, String) {
     let _ = writeln!(
         body,
         "\n`tgw-ha status --group {group}` shows the group's VPNs, tunnels and routes now."
+    );
+    let _ = writeln!(
+        body,
+        "Runbook: docs/operations.md, \"Runbook\" > \"What each notification means\" ({})",
+        kind_name(event.kind)
     );
     (clean_subject(&subject), body)
 }
@@ -329,19 +352,28 @@ mod tests {
             routes: 42,
             detail: "vpn-0aaaaaaaaaaaaaaa1: 0 of 2 tunnels up; vpn-0bbbbbbbbbbbbbbb2: healthy"
                 .into(),
+            members: vec![],
         }
     }
 
     #[test]
     fn failover_subject_and_body() {
-        let (subject, body) = render(&event(EventKind::FailedOver), at());
+        let mut e = event(EventKind::FailedOver);
+        e.members = vec![
+            VpnId::new("vpn-0aaaaaaaaaaaaaaa1"),
+            VpnId::new("vpn-0bbbbbbbbbbbbbbb2"),
+        ];
+        let (subject, body) = render(&e, at(), Some("eu-west-1"));
         assert_eq!(
             subject,
             "tgw-ha: paris failed over to vpn-0bbbbbbbbbbbbbbb2 (42 routes)"
         );
         for want in [
             "Site paris failed over from vpn-0aaaaaaaaaaaaaaa1 to vpn-0bbbbbbbbbbbbbbb2",
+            "Region:         eu-west-1",
             "Transit GW:     tgw-0123456789abcdef0",
+            "Members:        vpn-0aaaaaaaaaaaaaaa1, vpn-0bbbbbbbbbbbbbbb2 (by priority)",
+            "Runbook: docs/operations.md",
             "Event:          failed_over",
             "Routes:         42 moved",
             "Time:           2024-05-01T10:00:00Z",
@@ -379,12 +411,12 @@ mod tests {
             ),
         ];
         for (kind, subject, advice) in cases {
-            let (s, body) = render(&event(kind), at());
+            let (s, body) = render(&event(kind), at(), None);
             assert_eq!(s, subject);
             assert!(body.contains(advice), "{kind:?}: {body}");
             assert!(body.contains("What to do:"), "{body}");
         }
-        let (_, down) = render(&event(EventKind::Down), at());
+        let (_, down) = render(&event(EventKind::Down), at(), None);
         assert!(down.contains("Routes:         42 (not moved)"), "{down}");
     }
 
@@ -395,7 +427,7 @@ mod tests {
         e.from = None;
         e.to = None;
         e.detail = String::new();
-        let (s, body) = render(&e, at());
+        let (s, body) = render(&e, at(), None);
         assert_eq!(s, "tgw-ha: paris is DOWN, no healthy VPN (1 route)");
         assert!(body.contains("From:           none"), "{body}");
         assert!(!body.contains("Details:"), "{body}");
@@ -405,7 +437,7 @@ mod tests {
     fn subject_is_ascii_one_line_and_short() {
         let mut e = event(EventKind::FailedOver);
         e.group = GroupName::new(format!("café\nzürich-{}", "x".repeat(200)));
-        let (s, _) = render(&e, at());
+        let (s, _) = render(&e, at(), None);
         assert!(s.len() < 100, "{} chars", s.len());
         assert!(s.chars().all(|c| c == ' ' || c.is_ascii_graphic()), "{s}");
         assert!(s.starts_with("tgw-ha: caf? z?rich-xxx"), "{s}");

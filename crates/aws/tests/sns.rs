@@ -20,6 +20,7 @@ fn event(kind: EventKind) -> GroupEvent {
         to: Some(VpnId::new("vpn-0bbbbbbbbbbbbbbb2")),
         routes: 42,
         detail: "vpn-0aaaaaaaaaaaaaaa1: 0 of 2 tunnels up".into(),
+        members: vec![],
     }
 }
 
@@ -72,7 +73,7 @@ async fn publish_reaches_the_topic() {
     let got = sent(&topic);
     assert_eq!(got.len(), 2, "{got:?}");
     for ((message, subject, attrs), e) in got.iter().zip([&failover, &down]) {
-        let (want_subject, want_body) = render(e, at);
+        let (want_subject, want_body) = render(e, at, None);
         assert_eq!(subject, &want_subject);
         assert_eq!(message, &want_body);
         assert_eq!(attrs["group"]["Value"], "paris", "{attrs}");

@@ -197,12 +197,14 @@ async fn alarm_fails_over_and_ok_fails_back_only_after_hold_down() {
 async fn network_manager_events_act_in_the_tgw_region() {
     const HOLD_DOWN: i64 = 5;
     let sb = Sandbox::start(world()).await;
-    // Network Manager delivers in us-west-2: the function lives there; the TGW is in eu-west-1.
+    // Network Manager delivers in us-west-2: the function lives there; the TGW is in eu-west-1,
+    // a Region this deployment owns (TGW_HA_REGIONS).
     let f = aws_handler(
         &sb,
         "netmgr",
         "us-west-2",
         &[
+            ("TGW_HA_REGIONS", "us-west-2,eu-west-1"),
             ("TGW_HA_FAILBACK", "true"),
             ("TGW_HA_HOLD_DOWN_SECONDS", &HOLD_DOWN.to_string()),
         ],
@@ -220,7 +222,7 @@ async fn network_manager_events_act_in_the_tgw_region() {
     let primary = &group(&o, "paris").members[0];
     assert!(primary.health.healthy);
     assert_eq!(primary.health.tunnels_up, 1, "{primary:?}");
-    let (_, state) = f.stored().await;
+    let state = f.stored_in("eu-west-1").await;
     assert!(
         state
             .signals
@@ -340,7 +342,13 @@ async fn alarm_on_another_namespace_is_ignored_and_reads_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn routing_update_reconciles_its_tgw() {
     let sb = Sandbox::start(world()).await;
-    let f = aws_handler(&sb, "routing-update", "us-west-2", &[]).await;
+    let f = aws_handler(
+        &sb,
+        "routing-update",
+        "us-west-2",
+        &[("TGW_HA_REGIONS", "us-west-2,eu-west-1")],
+    )
+    .await;
     // paris died and its alarm never came: the routes uninstalled under us say "look".
     sb.tunnel(VPN_PARIS, None, TunnelStatus::Down);
     let before = sb.routes();

@@ -43,6 +43,12 @@ fn announce_invalid(input: &PlanInput, plan: &mut Plan) {
                 "{reason}; its routes are not protected until the tags are fixed \
                  (`tgw-ha status` shows every group and why)"
             ),
+            members: plan
+                .invalid
+                .iter()
+                .find(|g| &g.name == name)
+                .map(|g| g.vpns.clone())
+                .unwrap_or_default(),
         });
     }
     for name in state.invalid.keys().filter(|n| !now.contains_key(*n)) {
@@ -56,6 +62,7 @@ fn announce_invalid(input: &PlanInput, plan: &mut Plan) {
                 to: g.active.clone(),
                 routes: g.routes,
                 detail: "the group's tags are valid again: it is protected".into(),
+                members: g.members.iter().map(|m| m.vpn.clone()).collect(),
             });
         }
     }
@@ -90,6 +97,7 @@ fn announce_contradictions(state: &TgwState, plan: &mut Plan) {
                     to: g.active.clone(),
                     routes: g.routes,
                     detail: format!("{}: {}", m.vpn, c.describe()),
+                    members: g.members.iter().map(|m| m.vpn.clone()).collect(),
                 },
             ));
         }

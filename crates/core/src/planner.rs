@@ -74,7 +74,9 @@ pub enum PlanError {
     },
     #[error("group {group} has no healthy member to fail over to")]
     NoHealthyTarget { group: GroupName },
-    #[error("pin of group {group} would end at {until}, which is not after now ({now}); give a later time or a duration such as 2h")]
+    #[error(
+        "pin of group {group} would end at {until}, which is not after now ({now}); give a later time or a duration such as 2h"
+    )]
     PinEndsInThePast {
         group: GroupName,
         until: String,
@@ -221,6 +223,10 @@ pub struct GroupEvent {
     pub to: Option<VpnId>,
     pub routes: usize,
     pub detail: String,
+    /// Every member of the group, in priority order (the primary first), so that a message
+    /// names the whole site.
+    #[serde(default)]
+    pub members: Vec<VpnId>,
 }
 
 /// A ledger entry dropped without a move: its route vanished, was re-pointed by someone to a
@@ -625,6 +631,7 @@ fn plan_group(
                 to: vpn_of(decision.desired),
                 routes: moves.len(),
                 detail: report_notes.join("; "),
+                members: group.members.iter().map(|m| m.vpn.clone()).collect(),
             });
         }
         if let Some((kind, detail)) = &decision.pin_event {
@@ -636,6 +643,7 @@ fn plan_group(
                 to: vpn_of(decision.desired),
                 routes: routes.len(),
                 detail: detail.clone(),
+                members: group.members.iter().map(|m| m.vpn.clone()).collect(),
             });
         }
         let down = status == GroupStatus::Down;
@@ -659,6 +667,7 @@ fn plan_group(
                 to: vpn_of(decision.desired),
                 routes: routes.len(),
                 detail: reasons.join("; "),
+                members: group.members.iter().map(|m| m.vpn.clone()).collect(),
             });
         }
         if new_state != gstate {
@@ -826,7 +835,11 @@ fn decide(
         {
             // A pin with an end gives the group back to automation by itself: the decision
             // below applies from this pass on.
-            notes.push(format!("the pin to {} ended at {}", p.vpn, until.to_rfc3339()));
+            notes.push(format!(
+                "the pin to {} ended at {}",
+                p.vpn,
+                until.to_rfc3339()
+            ));
             pin_event = Some((
                 EventKind::PinEnded,
                 format!(

@@ -139,6 +139,7 @@ async fn recording_notifier() {
         to: Some(demo::VPN_LYON.into()),
         routes: 9,
         detail: "both tunnels down".into(),
+        members: vec![],
     };
     let ports = sim.ports();
     ports.notifier.notify(&ev, sim.now()).await.unwrap();

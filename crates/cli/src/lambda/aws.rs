@@ -30,7 +30,8 @@ pub struct AwsBackend {
     store: Arc<dyn StateStore>,
     lease: Arc<dyn Lease>,
     has_ledger: bool,
-    notifier: Arc<dyn Notifier>,
+    /// The topic, when there is one: each Region's ports get a copy that names the Region.
+    sns: Option<SnsNotifier>,
     clock: Arc<dyn Clock>,
 }
 
@@ -51,10 +52,10 @@ impl AwsBackend {
                 }
                 None => (Arc::new(NoLedger), Arc::new(NoLedger), false),
             };
-        let notifier: Arc<dyn Notifier> = match &config.topic_arn {
-            Some(arn) => Arc::new(SnsNotifier::new(tgw_ha_aws::sns_client(&sdk), arn)),
-            None => Arc::new(NoNotifier),
-        };
+        let sns = config
+            .topic_arn
+            .as_ref()
+            .map(|arn| SnsNotifier::new(tgw_ha_aws::sns_client(&sdk), arn));
         Self {
             sdk,
             ec2_endpoint: None,
@@ -63,7 +64,7 @@ impl AwsBackend {
             store,
             lease,
             has_ledger,
-            notifier,
+            sns,
             clock: Arc::new(SystemClock),
         }
     }
@@ -131,11 +132,16 @@ impl AwsBackend {
 
 impl Backend for AwsBackend {
     fn ports(&self, region: Option<&str>) -> Result<Ports, HandlerError> {
+        let notifier: Arc<dyn Notifier> = match (&self.sns, region.or(self.home_region())) {
+            (Some(sns), Some(r)) => Arc::new(sns.in_region(r)),
+            (Some(sns), None) => Arc::new(sns.clone()),
+            (None, _) => Arc::new(NoNotifier),
+        };
         Ok(Ports {
             network: self.network(region),
             store: self.store.clone(),
             lease: self.lease.clone(),
-            notifier: self.notifier.clone(),
+            notifier,
             clock: self.clock.clone(),
         })
     }

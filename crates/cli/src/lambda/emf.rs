@@ -11,6 +11,7 @@
 //! | `MoveFailures` | Count | moves that failed or were abandoned |
 //! | `InvalidGroups` | Count | groups seen whose tags are invalid (left unprotected) |
 //! | `ContradictedSignals` | Count | members kept down by a DOWN signal that telemetry contradicts |
+//! | `AlarmSyncFailures` | Count | 1 when the sweep's alarm sync failed in some Region (only on sweeps with `TGW_HA_ALARM_SYNC`) |
 //! | `SweepCompleted` | Count | 1 on a scheduled sweep that completed with no failed move (the deployment's heartbeat alarm) |
 //! | `Errors` | Count | 1 on an invocation that failed before any outcome (see `emf_error`) |
 //!
@@ -34,9 +35,13 @@ pub const METRICS: &[&str] = &[
     "MoveFailures",
     "InvalidGroups",
     "ContradictedSignals",
+    "AlarmSyncFailures",
     "SweepCompleted",
     "Errors",
 ];
+
+/// The start of the note the handler leaves when an alarm sync fails.
+pub const ALARM_SYNC_FAILED: &str = "alarm sync failed";
 
 /// How the outcome of a scheduled sweep names its trigger (`Trigger::describe`).
 const SWEEP: &str = "scheduled sweep";
@@ -63,6 +68,12 @@ pub fn emf(outcome: &Outcome, function_name: &str) -> Value {
             .num_milliseconds()
             .max(0);
         metrics.insert(1, ("FailoverDurationMs", "Milliseconds", json!(ms)));
+    }
+    // The handler notes a failed alarm sync ("alarm sync failed: …", prefixed with the Region
+    // in a multi-Region sweep): reported as a metric, which the deployment's alarm turns into
+    // one notification per transition.
+    if outcome.notes.iter().any(|n| n.contains(ALARM_SYNC_FAILED)) {
+        metrics.push(("AlarmSyncFailures", "Count", json!(1)));
     }
     if sweep_completed(outcome) {
         metrics.push(("SweepCompleted", "Count", json!(1)));
@@ -408,7 +419,15 @@ mod tests {
             vec![result(1, MoveStatus::Done)],
         );
         sweep.trigger = "scheduled sweep".into();
-        let docs = [emf(&sweep, "fn"), emf_error("Retryable.Busy", "fn", t(0))];
+        let mut failed_sync = sweep.clone();
+        failed_sync
+            .notes
+            .push(format!("{ALARM_SYNC_FAILED}: AccessDenied"));
+        let docs = [
+            emf(&sweep, "fn"),
+            emf(&failed_sync, "fn"),
+            emf_error("Retryable.Busy", "fn", t(0)),
+        ];
         for doc in &docs {
             for name in metric_names(doc) {
                 assert!(METRICS.contains(&name.as_str()), "{name} is not in METRICS");
@@ -418,5 +437,30 @@ mod tests {
         for name in METRICS {
             assert!(emitted.iter().any(|e| e == name), "{name} is never emitted");
         }
+    }
+}
+
+#[cfg(test)]
+mod alarm_sync_tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_alarm_sync_is_a_metric() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-03-14T09:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let mut o = Outcome {
+            trigger: "scheduled sweep".into(),
+            dry_run: false,
+            started_at: at,
+            finished_at: at,
+            tgws: vec![],
+            calls: Default::default(),
+            notes: vec![],
+        };
+        assert_eq!(emf(&o, "fn").get("AlarmSyncFailures"), None);
+        o.notes
+            .push("us-east-1: alarm sync failed: AccessDenied".into());
+        assert_eq!(emf(&o, "fn")["AlarmSyncFailures"], 1);
     }
 }

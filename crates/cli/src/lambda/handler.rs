@@ -258,7 +258,15 @@ impl Handler {
         if matches!(trigger, Trigger::All { .. }) && owned.len() > 1 {
             return self.sweep_regions(trigger, inv, &owned).await;
         }
-        let region = named.or_else(|| owned.first().cloned());
+        // No Region named: the one owned Region, or (nothing known of ownership) the Region
+        // the trigger came from, as before Regions were owned.
+        let region = named.or_else(|| {
+            if owned.is_empty() {
+                region(&trigger).map(str::to_owned)
+            } else {
+                owned.first().cloned()
+            }
+        });
         self.run_region(trigger, inv, region.as_deref()).await
     }
 
@@ -422,7 +430,9 @@ impl Handler {
             }
             Err(e) => {
                 tracing::warn!(error = %e, "alarm sync failed; the next sweep retries");
-                outcome.notes.push(format!("alarm sync failed: {e}"));
+                outcome
+                    .notes
+                    .push(format!("{}: {e}", crate::lambda::emf::ALARM_SYNC_FAILED));
             }
         }
         Ok(())

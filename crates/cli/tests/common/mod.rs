@@ -442,6 +442,17 @@ impl Fixture {
         stored(&self.table, &self.region).await
     }
 
+    /// The state stored for the demo TGW of another Region the deployment owns (its key is
+    /// `<region>/<tgw>`; the home Region's is the bare id).
+    pub async fn stored_in(&self, tgw_region: &str) -> TgwState {
+        let store = DynamoStore::new(
+            tgw_ha_aws::dynamodb_client(&moto::sdk_config_in(&self.region).await),
+            &self.table,
+        );
+        let key = tgw_ha_engine::scoped::scoped_key(tgw_region, &TgwId::new(TGW));
+        store.load(&key).await.expect("load state").value
+    }
+
     /// Subjects of the notifications sent to the topic.
     pub fn subjects(&self) -> Vec<String> {
         subjects(&self.topic)
