@@ -7,6 +7,10 @@
 //! AWS SDK, as the Lambda would on an alarm, and reports wall time from trigger to last move,
 //! calls by action, throttling, and the ratio to the floor EC2 sets: `max(0, R − 50) / 5` s of
 //! writes (the mutating bucket: 50 burst, 5 per s) plus the time the reads take.
+//!
+//! `--prefix-list-conversion R`: a group of R routes, the same R / 20 CIDRs in every table, fails
+//! over as it is; then, on a fresh sandbox of the same world, `prefix-lists convert` runs (timed,
+//! against the same limits) and the converted group fails over: one call per table.
 
 use crate::aws_backend::AwsArgs;
 use crate::state_file::FileStore;
@@ -46,8 +50,10 @@ pub struct BenchRow {
     pub peak_rss_mib: f64,
 }
 
-/// The bench world as a scenario file: ids are made up, shapes are EC2's.
-fn world_json(routes: usize, prefix_lists: bool) -> serde_json::Value {
+/// The bench world as a scenario file: ids are made up, shapes are EC2's. The R routes are
+/// spread over the tables; with `same_cidrs` every table routes the same R / 20 CIDRs (a group
+/// one prefix list can hold), otherwise each table its own.
+fn world_json(routes: usize, prefix_lists: bool, same_cidrs: bool) -> serde_json::Value {
     let tgw = "tgw-0b00000000000000a";
     let att = |n: u32| format!("tgw-attach-0b0000000000000{n:02}");
     let rtb = |i: usize| format!("tgw-rtb-0b00000000000{i:04}");
@@ -64,9 +70,10 @@ fn world_json(routes: usize, prefix_lists: bool) -> serde_json::Value {
     };
     let mut route_list = vec![];
     for i in 0..routes {
+        let n = if same_cidrs { i / TABLES } else { i };
         route_list.push(serde_json::json!({
             "table": rtb(i % TABLES),
-            "destination": format!("10.{}.{}.0/24", (i / 256) % 256, i % 256),
+            "destination": format!("10.{}.{}.0/24", (n / 256) % 256, n % 256),
             "attachment": att(1),
         }));
     }
@@ -157,27 +164,35 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-// The bench measures real elapsed time: it is the one place outside the clock port that may.
-#[allow(clippy::disallowed_methods)]
-pub async fn run_case(
-    aws: &AwsArgs,
-    routes: usize,
-    prefix_lists: bool,
+/// One bench sandbox and the engine over it through the real SDK.
+struct Setup {
+    sandbox: Sandbox,
+    dir: std::path::PathBuf,
+    ec2: aws_sdk_ec2::Client,
+    store: Arc<FileStore>,
+    engine: Engine,
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn setup(
+    name: &str,
+    world: serde_json::Value,
     limits: &str,
     latency_ms: u64,
-) -> anyhow::Result<BenchRow> {
-    let dir = std::env::temp_dir().join(format!("tgw-ha-bench-{}-{routes}", std::process::id()));
+) -> anyhow::Result<Setup> {
+    let dir = std::env::temp_dir().join(format!("tgw-ha-bench-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let world = dir.join("world.json");
-    std::fs::write(
-        &world,
-        serde_json::to_vec(&world_json(routes, prefix_lists))?,
-    )?;
-    let sandbox = start_sandbox(&world, limits, latency_ms)?;
+    let path = dir.join("world.json");
+    std::fs::write(&path, serde_json::to_vec(&world)?)?;
+    let sandbox = start_sandbox(&path, limits, latency_ms)?;
 
     // The bench only ever talks to its own sandbox on 127.0.0.1: static test credentials, so
     // no credential chain (or instance metadata) is consulted.
-    let _ = aws;
     let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .credentials_provider(aws_sdk_ec2::config::Credentials::new(
             "test", "test", None, None, "bench",
@@ -192,9 +207,9 @@ pub async fn run_case(
     let store = Arc::new(FileStore::new(dir.join("state.json")));
     let engine = Engine::new(
         Ports {
-            network: Arc::new(tgw_ha_aws::Ec2Network::new(ec2).with_clock(clock.clone())),
+            network: Arc::new(tgw_ha_aws::Ec2Network::new(ec2.clone()).with_clock(clock.clone())),
             store: store.clone(),
-            lease: store,
+            lease: store.clone(),
             notifier: Arc::new(NoNotifier),
             clock,
         },
@@ -205,7 +220,61 @@ pub async fn run_case(
             ..EngineConfig::default()
         },
     );
+    Ok(Setup {
+        sandbox,
+        dir,
+        ec2,
+        store,
+        engine,
+    })
+}
 
+// The bench measures real elapsed time: it is the one place outside the clock port that may.
+#[allow(clippy::disallowed_methods)]
+pub async fn run_case(
+    aws: &AwsArgs,
+    routes: usize,
+    prefix_lists: bool,
+    limits: &str,
+    latency_ms: u64,
+) -> anyhow::Result<BenchRow> {
+    let _ = aws;
+    let s = setup(
+        &routes.to_string(),
+        world_json(routes, prefix_lists, false),
+        limits,
+        latency_ms,
+    )
+    .await?;
+    let case = if prefix_lists {
+        "prefix lists"
+    } else {
+        "static routes"
+    };
+    failover(
+        &s,
+        case,
+        routes,
+        if prefix_lists { TABLES } else { 0 },
+        limits,
+        latency_ms,
+    )
+    .await
+}
+
+/// Break the primary, hand its alarm to the engine, and time the failover (after one dry run
+/// that measures what the reads cost).
+#[allow(clippy::disallowed_methods)]
+async fn failover(
+    s: &Setup,
+    case: &str,
+    routes: usize,
+    prefix_lists: usize,
+    limits: &str,
+    latency_ms: u64,
+) -> anyhow::Result<BenchRow> {
+    let engine = &s.engine;
+    let sandbox = &s.sandbox;
     // The read time: one dry run observes everything the failover will observe.
     let t = Instant::now();
     engine
@@ -245,17 +314,12 @@ pub async fn run_case(
             None => return Err(anyhow::anyhow!("bench failover failed: {e}")),
         },
     };
-    let moves = routes + if prefix_lists { TABLES } else { 0 };
+    let moves = routes + prefix_lists;
     let floor_s = (moves.saturating_sub(50)) as f64 / 5.0 + read_s;
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(BenchRow {
-        case: if prefix_lists {
-            "prefix lists".into()
-        } else {
-            "static routes".into()
-        },
+        case: case.into(),
         routes,
-        prefix_lists: if prefix_lists { TABLES } else { 0 },
+        prefix_lists,
         latency_ms,
         limits: limits.into(),
         read_s,
@@ -268,6 +332,81 @@ pub async fn run_case(
         calls: diff_by_action(&before, &after),
         peak_rss_mib: peak_rss_mib(),
     })
+}
+
+/// A group of `routes` static routes, the same CIDRs in each of the 20 tables: its failover as
+/// it is, then `tgw-ha prefix-lists convert` on a fresh sandbox (the same world), then the
+/// failover of the converted group. Three rows.
+#[allow(clippy::disallowed_methods)]
+pub async fn run_conversion_case(routes: usize, latency_ms: u64) -> anyhow::Result<Vec<BenchRow>> {
+    let limits = "aws";
+    let world = world_json(routes, false, true);
+    let mut rows = vec![];
+    {
+        let s = setup("before", world.clone(), limits, latency_ms).await?;
+        rows.push(failover(&s, "static, before", routes, 0, limits, latency_ms).await?);
+        print_progress(&rows);
+    }
+    let s = setup("convert", world, limits, latency_ms).await?;
+    let clock = Arc::new(SystemClock);
+    let converter = tgw_ha_engine::conversion::Converter::new(
+        tgw_ha_engine::conversion::ConversionPorts {
+            network: Arc::new(tgw_ha_aws::Ec2Network::new(s.ec2.clone()).with_clock(clock.clone())),
+            admin: Arc::new(tgw_ha_aws::Ec2PrefixLists::new(s.ec2.clone())),
+            store: s.store.clone(),
+            lease: s.store.clone(),
+            clock,
+        },
+        tgw_ha_engine::conversion::ConverterConfig {
+            owner: "tgw-ha-bench".into(),
+            executor: executor_for(limits),
+            ..Default::default()
+        },
+    );
+    let group = tgw_ha_core::ids::GroupName::new("bench");
+    let before = admin(&s.sandbox.url, "/_sandbox/calls", None)?;
+    let t = Instant::now();
+    let report = converter
+        .run(&group, tgw_ha_core::conversion::Direction::Convert)
+        .await
+        .map_err(|e| anyhow::anyhow!("bench conversion failed: {e}"))?;
+    let wall_s = t.elapsed().as_secs_f64();
+    let after = admin(&s.sandbox.url, "/_sandbox/calls", None)?;
+    // EC2's buckets are per action: the floor is the slowest action's.
+    let floor_s = report
+        .plan
+        .calls()
+        .values()
+        .map(|n| n.saturating_sub(50) as f64 / 5.0)
+        .fold(0.0, f64::max);
+    rows.push(BenchRow {
+        case: "conversion".into(),
+        routes,
+        prefix_lists: TABLES,
+        latency_ms,
+        limits: limits.into(),
+        read_s: 0.0,
+        wall_s,
+        floor_s,
+        ratio: wall_s / floor_s.max(f64::EPSILON),
+        moved: report.steps_done,
+        failed: report.remaining.len(),
+        throttled: diff_total(&before, &after, "throttled"),
+        calls: diff_by_action(&before, &after),
+        peak_rss_mib: peak_rss_mib(),
+    });
+    print_progress(&rows);
+    rows.push(failover(&s, "prefix list, after", 0, TABLES, limits, latency_ms).await?);
+    Ok(rows)
+}
+
+fn print_progress(rows: &[BenchRow]) {
+    if let Some(r) = rows.last() {
+        eprintln!(
+            "bench: {}: wall {:.2}s, floor {:.2}s, calls {}",
+            r.case, r.wall_s, r.floor_s, r.calls
+        );
+    }
 }
 
 /// Against a sandbox without limits (the memory case) the engine's own pacing is lifted too:
@@ -322,6 +461,7 @@ pub async fn run(
     prefix_lists: bool,
     latency_ms: u64,
     memory: Option<usize>,
+    conversion: Option<usize>,
     output: crate::Output,
 ) -> anyhow::Result<std::process::ExitCode> {
     let mut cases: Vec<(usize, bool, &str)> = routes.iter().map(|r| (*r, false, "aws")).collect();
@@ -348,23 +488,21 @@ pub async fn run(
         );
         let row = run_case(aws, r, pl, limits, latency_ms).await?;
         if output == crate::Output::Table {
-            println!(
-                "{:<14} R={:<6} limits={:<4} read {:>6.2}s  wall {:>8.2}s  floor {:>8.2}s  ratio {:>5.3}  moved {:<5} failed {} throttled {:<3} peak RSS {:.1} MiB  calls {}",
-                row.case,
-                row.routes,
-                row.limits,
-                row.read_s,
-                row.wall_s,
-                row.floor_s,
-                row.ratio,
-                row.moved,
-                row.failed,
-                row.throttled,
-                row.peak_rss_mib,
-                row.calls
-            );
+            print_row(&row);
         }
         rows.push(row);
+    }
+    if let Some(r) = conversion {
+        eprintln!(
+            "bench: prefix-list conversion of {r} routes ({} CIDRs in each of {TABLES} tables), limits aws, latency {latency_ms} ms …",
+            r / TABLES
+        );
+        for row in run_conversion_case(r, latency_ms).await? {
+            if output == crate::Output::Table {
+                print_row(&row);
+            }
+            rows.push(row);
+        }
     }
     if output == crate::Output::Json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -374,4 +512,22 @@ pub async fn run(
     } else {
         std::process::ExitCode::FAILURE
     })
+}
+
+fn print_row(row: &BenchRow) {
+    println!(
+        "{:<18} R={:<6} limits={:<4} read {:>6.2}s  wall {:>8.2}s  floor {:>8.2}s  ratio {:>5.3}  moved {:<5} failed {} throttled {:<3} peak RSS {:.1} MiB  calls {}",
+        row.case,
+        row.routes,
+        row.limits,
+        row.read_s,
+        row.wall_s,
+        row.floor_s,
+        row.ratio,
+        row.moved,
+        row.failed,
+        row.throttled,
+        row.peak_rss_mib,
+        row.calls
+    );
 }

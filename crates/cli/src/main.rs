@@ -144,6 +144,10 @@ enum Command {
         /// Also measure peak memory failing over this many routes (sandbox without limits).
         #[arg(long)]
         memory: Option<usize>,
+        /// Also fail over a group of this many routes (the same CIDRs in each of 20 tables)
+        /// before and after converting it to a prefix list, and time the conversion.
+        #[arg(long)]
+        prefix_list_conversion: Option<usize>,
     },
     /// Serve the EC2 API over a simulated world on localhost (for the AWS SDK, CLI, boto3).
     Sandbox(tgw_ha::sandbox_cmd::SandboxArgs),
@@ -255,9 +259,18 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             latency_ms,
             prefix_lists,
             memory,
+            prefix_list_conversion,
         } => {
-            return tgw_ha::bench::run(&cli.aws, &routes, prefix_lists, latency_ms, memory, output)
-                .await;
+            return tgw_ha::bench::run(
+                &cli.aws,
+                &routes,
+                prefix_lists,
+                latency_ms,
+                memory,
+                prefix_list_conversion,
+                output,
+            )
+            .await;
         }
         Command::Sandbox(args) => {
             return tgw_ha::sandbox_cmd::run(args, cli.world.as_deref()).await;
