@@ -57,7 +57,11 @@ const ACTIONS: &[&str] = &[
     "failback",
     "pin",
     "unpin",
+    "watch",
 ];
+
+/// The longest poll interval of a watch: beyond a minute, the scheduled sweep is as fast.
+pub const MAX_WATCH_INTERVAL_SECS: u64 = 60;
 
 /// Longest excerpt of received data quoted in an error: enough to recognise it, short enough
 /// for one log line.
@@ -698,6 +702,7 @@ fn parse_operator(obj: &Map<String, Value>) -> Result<Trigger, EventError> {
         "reconcile" | "status" => &["group"],
         "failover" => &["group", "to"],
         "pin" => &["group", "vpn", "force", "until"],
+        "watch" => &["interval_seconds", "intervalSeconds"],
         _ => &["group"],
     };
     if let Some(unknown) = rest
@@ -713,6 +718,15 @@ fn parse_operator(obj: &Map<String, Value>) -> Result<Trigger, EventError> {
 
     let parsed: OperatorAction =
         serde_json::from_value(Value::Object(rest)).map_err(|e| invalid(e.to_string()))?;
+    if let OperatorAction::Watch {
+        interval_seconds: Some(n),
+    } = &parsed
+        && !(1..=MAX_WATCH_INTERVAL_SECS).contains(n)
+    {
+        return Err(invalid(format!(
+            "interval_seconds is {n}; expected 1 to {MAX_WATCH_INTERVAL_SECS}"
+        )));
+    }
     let vpn = match &parsed {
         OperatorAction::Failover { to: Some(v), .. } => Some((v, "to")),
         OperatorAction::Pin { vpn, .. } => Some((vpn, "vpn")),

@@ -60,6 +60,8 @@ pub enum SignalSource {
     CloudWatchAlarm,
     NetworkManager,
     Operator,
+    /// The watch loop (`tgw-ha watch`): only ever asks for a look (no status), never stored.
+    Watch,
 }
 
 impl SignalSource {
@@ -69,6 +71,7 @@ impl SignalSource {
             SignalSource::CloudWatchAlarm => "a cloudwatch alarm",
             SignalSource::NetworkManager => "network manager",
             SignalSource::Operator => "an operator",
+            SignalSource::Watch => "the watcher",
         }
     }
 }

@@ -55,6 +55,14 @@ pub enum OperatorAction {
     Unpin {
         group: GroupName,
     },
+    /// Watch mode: poll every VPN's telemetry every `interval_seconds` (default 5) and
+    /// reconcile at once the groups whose members' health changed, until the run's deadline.
+    /// Run by the watch loop (`tgw_ha_engine::watch`), not by `Engine::handle`, which treats it
+    /// as a reconcile of every group.
+    Watch {
+        #[serde(default, alias = "intervalSeconds")]
+        interval_seconds: Option<u64>,
+    },
 }
 
 /// The end of a pin as an operator gives it: a time, or a duration from when the pin is set
@@ -154,7 +162,9 @@ impl OperatorAction {
     pub fn directive(&self) -> Option<crate::planner::Directive> {
         use crate::planner::Directive;
         match self {
-            OperatorAction::Reconcile { .. } | OperatorAction::Status { .. } => None,
+            OperatorAction::Reconcile { .. }
+            | OperatorAction::Status { .. }
+            | OperatorAction::Watch { .. } => None,
             OperatorAction::Failover { group, to } => Some(Directive::Failover {
                 group: group.clone(),
                 to: to.clone(),
@@ -188,6 +198,7 @@ impl OperatorAction {
             | OperatorAction::Failback { group }
             | OperatorAction::Pin { group, .. }
             | OperatorAction::Unpin { group } => Some(group),
+            OperatorAction::Watch { .. } => None,
         }
     }
 

@@ -17,6 +17,7 @@ pub mod ports;
 pub mod prefix_lists;
 pub mod reconcile;
 pub mod scoped;
+pub mod watch;
 
 pub use outcome::{EngineError, Outcome};
 pub use ports::Ports;
