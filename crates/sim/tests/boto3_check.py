@@ -1,5 +1,6 @@
 """boto3 against the sandbox: every read action, parsed with AWS's own service model, key fields
-checked; then a replace, a prefix-list modify, a create and a delete of a route, and tags.
+checked; then a replace, a prefix-list modify, a create and a delete of a route, tags, and a managed
+prefix list's life (create, describe, entries, modify, reference, search, delete).
 
 Run by crates/sim/tests/sandbox_boto3.rs with SANDBOX_URL set to a sandbox serving the demo
 world. Exits non-zero with a message on the first failed check.
@@ -210,6 +211,78 @@ ec2.delete_tags(Resources=[VPN_PARTNER], Tags=[{"Key": "team"}])
 v = ec2.describe_vpn_connections(VpnConnectionIds=[VPN_PARTNER])["VpnConnections"][0]
 tags = {t["Key"]: t["Value"] for t in v["Tags"]}
 check(tags.get("acme") == "primary" and "team" not in tags, f"tags after create/delete: {tags}")
+
+# --- managed prefix lists and prefix-list references -------------------------------------
+out = ec2.create_managed_prefix_list(
+    PrefixListName="tgw-ha-paris",
+    MaxEntries=140,
+    AddressFamily="IPv4",
+    Entries=[{"Cidr": f"10.60.{i}.0/24", "Description": f"site {i}"} for i in range(100)],
+    TagSpecifications=[{"ResourceType": "prefix-list", "Tags": [{"Key": "tgw-ha:group", "Value": "paris"}]}],
+)
+pl = out["PrefixList"]
+pl_id = pl["PrefixListId"]
+check(pl_id.startswith("pl-"), f"a prefix list id: {pl_id}")
+check(pl["State"] == "create-in-progress" and pl["Version"] == 1, f"create answer: {pl}")
+check(pl["MaxEntries"] == 140 and pl["AddressFamily"] == "IPv4", "max entries and family")
+check(pl["Tags"] == [{"Key": "tgw-ha:group", "Value": "paris"}], f"tags: {pl['Tags']}")
+lists = [
+    l
+    for page in ec2.get_paginator("describe_managed_prefix_lists").paginate(
+        Filters=[{"Name": "prefix-list-name", "Values": ["tgw-ha-paris"]}], PaginationConfig={"PageSize": 5}
+    )
+    for l in page["PrefixLists"]
+]
+check([l["PrefixListId"] for l in lists] == [pl_id], f"described by name: {lists}")
+check(lists[0]["State"] == "create-complete" and lists[0]["OwnerId"] == "111122223333", "describe fields")
+entries = [
+    e
+    for page in ec2.get_paginator("get_managed_prefix_list_entries").paginate(
+        PrefixListId=pl_id, PaginationConfig={"PageSize": 30}
+    )
+    for e in page["Entries"]
+]
+check(len(entries) == 100 and entries[0] == {"Cidr": "10.60.0.0/24", "Description": "site 0"}, "entries, paged")
+out = ec2.modify_managed_prefix_list(
+    PrefixListId=pl_id,
+    CurrentVersion=1,
+    AddEntries=[{"Cidr": f"10.61.{i}.0/24"} for i in range(30)],
+    RemoveEntries=[{"Cidr": "10.60.99.0/24"}],
+)
+check(out["PrefixList"]["Version"] == 2 and out["PrefixList"]["State"] == "modify-in-progress", "modified")
+code, _ = error_of(
+    ec2.modify_managed_prefix_list, PrefixListId=pl_id, CurrentVersion=1, AddEntries=[{"Cidr": "10.62.0.0/24"}]
+)
+check(code == "PrefixListVersionMismatch", f"stale version: {code}")
+code, _ = error_of(ec2.get_managed_prefix_list_entries, PrefixListId="pl-00000000000000000")
+check(code == "InvalidPrefixListID.NotFound", f"unknown list: {code}")
+
+out = ec2.create_transit_gateway_prefix_list_reference(
+    TransitGatewayRouteTableId=RTB_INSPECTION, PrefixListId=pl_id, TransitGatewayAttachmentId=att_paris
+)
+ref = out["TransitGatewayPrefixListReference"]
+check(ref["State"] == "pending" and ref["PrefixListId"] == pl_id, f"reference created: {ref}")
+check(ref["TransitGatewayAttachment"]["ResourceId"] == VPN_PARIS, "reference target")
+routes = [
+    r
+    for page in ec2.get_paginator("search_transit_gateway_routes").paginate(
+        TransitGatewayRouteTableId=RTB_INSPECTION, Filters=[{"Name": "prefix-list-id", "Values": [pl_id]}]
+    )
+    for r in page["Routes"]
+]
+check(len(routes) == 129, f"one route per entry: {len(routes)}")
+check(all(r["Type"] == "propagated" and r["PrefixListId"] == pl_id for r in routes), "entries show as propagated")
+out = ec2.search_transit_gateway_routes(
+    TransitGatewayRouteTableId=RTB_INSPECTION,
+    Filters=[{"Name": "type", "Values": ["static"]}, {"Name": "prefix-list-id", "Values": [pl_id]}],
+)
+check(out["Routes"] == [], "a type=static search never finds them")
+code, _ = error_of(ec2.delete_managed_prefix_list, PrefixListId=pl_id)
+check(code == "DependencyViolation", f"delete while referenced: {code}")
+out = ec2.delete_transit_gateway_prefix_list_reference(TransitGatewayRouteTableId=RTB_INSPECTION, PrefixListId=pl_id)
+check(out["TransitGatewayPrefixListReference"]["State"] == "deleting", "reference deleted")
+out = ec2.delete_managed_prefix_list(PrefixListId=pl_id)
+check(out["PrefixList"]["State"] == "delete-in-progress", "list deleted")
 
 code, status = error_of(ec2.describe_vpc_endpoints)
 check((code, status) == ("InvalidAction", 400), f"an action the sandbox does not answer: {code}")
