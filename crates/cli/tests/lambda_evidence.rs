@@ -42,7 +42,11 @@ async fn metric_gap_alarm_does_not_move_a_healthy_vpns_routes() {
     assert_eq!(sb.routes(), before);
     assert_eq!(sb.writes(), 0);
     let (_, state) = f.stored().await;
-    assert!(state.signals.is_empty(), "no DOWN stored: {:?}", state.signals);
+    assert!(
+        state.signals.is_empty(),
+        "no DOWN stored: {:?}",
+        state.signals
+    );
     assert!(f.subjects().is_empty(), "{:?}", f.subjects());
 }
 
@@ -71,7 +75,11 @@ async fn alarm_judged_before_the_tunnels_came_back_does_not_fail_over() {
     });
     let before = sb.routes();
     let o = f.invoke(event).await.expect("handled");
-    assert_eq!(o.moved(), 0, "the tunnels came back after the evidence: {o:#?}");
+    assert_eq!(
+        o.moved(),
+        0,
+        "the tunnels came back after the evidence: {o:#?}"
+    );
     assert_eq!(group(&o, "paris").status, GroupStatus::Home);
     assert_eq!(sb.routes(), before);
 }
@@ -117,7 +125,10 @@ async fn contradicted_down_is_said_out_loud_once_and_settled_by_failback() {
         &sb,
         "contradicted",
         "eu-west-1",
-        &[("TGW_HA_FAILBACK", "true"), ("TGW_HA_HOLD_DOWN_SECONDS", "1")],
+        &[
+            ("TGW_HA_FAILBACK", "true"),
+            ("TGW_HA_HOLD_DOWN_SECONDS", "1"),
+        ],
     )
     .await;
     // The reference event says paris went down minutes ago; its tunnels have been UP since long
@@ -133,7 +144,12 @@ async fn contradicted_down_is_said_out_loud_once_and_settled_by_failback() {
         .as_ref()
         .expect("contradiction reported");
     assert_eq!(c.at.timestamp(), at.timestamp());
-    assert!(paris.notes.iter().any(|n| n.contains("contradicted by telemetry")));
+    assert!(
+        paris
+            .notes
+            .iter()
+            .any(|n| n.contains("contradicted by telemetry"))
+    );
     assert_eq!(f.last_emf()["ContradictedSignals"], 1);
     let subjects = f.subjects();
     assert_eq!(
@@ -148,7 +164,10 @@ async fn contradicted_down_is_said_out_loud_once_and_settled_by_failback() {
     // Sweeps: failback is on and the primary's tunnels are long stable, yet nothing moves back
     // by itself, and nobody is told twice.
     for _ in 0..2 {
-        let o = f.invoke(fixture_at("scheduled.json", now())).await.expect("sweep");
+        let o = f
+            .invoke(fixture_at("scheduled.json", now()))
+            .await
+            .expect("sweep");
         assert_eq!(o.moved(), 0, "{o:#?}");
         assert_eq!(group(&o, "paris").status, GroupStatus::OnBackup);
     }
@@ -162,7 +181,10 @@ async fn contradicted_down_is_said_out_loud_once_and_settled_by_failback() {
         .expect("failback");
     assert_eq!(o.moved(), PARIS_MOVES);
     sb.world(|w| assert_eq!(cidrs_on(w, ATT_LYON), 28));
-    let o = f.invoke(fixture_at("scheduled.json", now())).await.expect("sweep");
+    let o = f
+        .invoke(fixture_at("scheduled.json", now()))
+        .await
+        .expect("sweep");
     assert_eq!(o.moved(), 0);
     assert_eq!(group(&o, "paris").status, GroupStatus::Home);
     assert!(group(&o, "paris").members[0].health.contradicted.is_none());
@@ -185,21 +207,33 @@ async fn site_left_unprotected_by_a_tag_typo_is_announced_once_and_when_fixed() 
     };
     set_lyon_role("bakup");
     for _ in 0..3 {
-        let o = f.invoke(fixture_at("scheduled.json", now())).await.expect("sweep");
+        let o = f
+            .invoke(fixture_at("scheduled.json", now()))
+            .await
+            .expect("sweep");
         assert!(
-            o.tgws.iter().any(|t| t.invalid.iter().any(|g| g.name.as_str() == "paris")),
+            o.tgws
+                .iter()
+                .any(|t| t.invalid.iter().any(|g| g.name.as_str() == "paris")),
             "{o:#?}"
         );
         assert_eq!(f.last_emf()["InvalidGroups"], 1);
     }
     let subjects = f.subjects();
-    assert_eq!(subjects, ["tgw-ha: paris is NOT protected, its tags are invalid"]);
+    assert_eq!(
+        subjects,
+        ["tgw-ha: paris is NOT protected, its tags are invalid"]
+    );
     let (_, state) = f.stored().await;
     assert!(state.invalid.contains_key(&"paris".into()));
 
     set_lyon_role("backup");
-    f.invoke(fixture_at("scheduled.json", now())).await.expect("sweep");
-    f.invoke(fixture_at("scheduled.json", now())).await.expect("sweep");
+    f.invoke(fixture_at("scheduled.json", now()))
+        .await
+        .expect("sweep");
+    f.invoke(fixture_at("scheduled.json", now()))
+        .await
+        .expect("sweep");
     assert_eq!(
         f.subjects()[1..],
         ["tgw-ha: paris is protected again".to_owned()]

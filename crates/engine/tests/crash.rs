@@ -52,9 +52,14 @@ async fn crash_then_restart(sim: &Sim, policy: Policy, k: usize, wait: i64) -> u
     // A sweep is a look: meeting the dead run's lease, it succeeds with a note and changes
     // nothing; an operator's reconcile is told the TGW is busy.
     let before = sim.snapshot();
-    let look = next.handle(&sweep()).await.expect("a sweep meeting a lease");
+    let look = next
+        .handle(&sweep())
+        .await
+        .expect("a sweep meeting a lease");
     assert!(
-        look.notes.iter().any(|n| n.contains("another run holds the lease")),
+        look.notes
+            .iter()
+            .any(|n| n.contains("another run holds the lease")),
         "the dead run's lease still holds: {:?}",
         look.notes
     );

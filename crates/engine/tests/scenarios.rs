@@ -590,7 +590,11 @@ async fn lease_held_by_another_owner_stores_a_down_moves_nothing_and_an_operator
         out.notes
     );
     assert_eq!(out.planned(), 0);
-    assert_eq!(placement(&sim.snapshot()), placement(&before), "nothing moved");
+    assert_eq!(
+        placement(&sim.snapshot()),
+        placement(&before),
+        "nothing moved"
+    );
     let st = state(&sim, &demo_tgw());
     assert!(
         st.signals
