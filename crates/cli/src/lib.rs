@@ -18,6 +18,7 @@ pub mod render;
 pub mod sandbox_cmd;
 #[cfg(feature = "aws")]
 pub mod state_file;
+pub mod watch_cmd;
 
 use clap::ValueEnum;
 use tgw_ha_engine::{EngineError, Outcome};

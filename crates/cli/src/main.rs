@@ -123,6 +123,17 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Poll every VPN each --interval and reconcile at once the groups whose members' health
+    /// changed: detection in seconds instead of an alarm's minutes (docs/operations.md, "Watch
+    /// mode"). One watcher per table; Ctrl-C or SIGTERM stops it between polls.
+    Watch {
+        /// Time between two polls (one DescribeVpnConnections each): 5s, 10, 1m.
+        #[arg(long, value_parser = parse_duration, default_value = "5s")]
+        interval: std::time::Duration,
+        /// Stop watching after this (default: until stopped); runs end within it too.
+        #[arg(long = "max-duration", value_parser = parse_duration)]
+        max_duration: Option<std::time::Duration>,
+    },
     /// Tell a whole outage story on a built-in world, no AWS needed.
     Demo {
         /// Pause between steps (seconds), for presenting.
@@ -220,11 +231,14 @@ enum TableCommand {
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        // Progress of long runs is shown at the default level; `--log` replaces the filter.
-        .with_env_filter(tracing_subscriber::EnvFilter::new(if cli.log == "warn" {
-            "warn,tgw_ha::progress=info"
-        } else {
+        // Progress of long runs is shown at the default level; `--log` replaces the filter. A
+        // watch is a daemon: its log is its output, decisions included.
+        .with_env_filter(tracing_subscriber::EnvFilter::new(if cli.log != "warn" {
             cli.log.as_str()
+        } else if matches!(cli.command, Command::Watch { .. }) {
+            "info"
+        } else {
+            "warn,tgw_ha::progress=info"
         }))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -249,6 +263,24 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let estimate_policy = policy.clone();
     let trigger = match cli.command {
         Command::Demo { pause } => return demo::run(output, pause).await,
+        Command::Watch {
+            interval,
+            max_duration,
+        } => {
+            let args = tgw_ha::watch_cmd::WatchArgs {
+                interval,
+                max_duration,
+            };
+            return tgw_ha::watch_cmd::run(
+                args,
+                cli.world.as_deref(),
+                #[cfg(feature = "aws")]
+                &cli.aws,
+                policy,
+                output,
+            )
+            .await;
+        }
         #[cfg(feature = "aws")]
         Command::Invoke { event, dry_run } => {
             return tgw_ha::lambda::invoke::run(&event, dry_run, &cli.aws, policy, &cli.log).await;

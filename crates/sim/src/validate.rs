@@ -228,7 +228,12 @@ impl World {
             .state
             .keys()
             .chain(self.state_versions.keys())
-            .chain(self.leases.keys())
+            // The watch lease (`tgw-ha watch`) is one per table, on a key that is no TGW.
+            .chain(
+                self.leases
+                    .keys()
+                    .filter(|k| k.as_str() != tgw_ha_engine::watch::WATCH_LEASE_KEY),
+            )
         {
             if !tgws.contains(t) {
                 bad(format!("state of {t}"), "unknown transit gateway".into());

@@ -1,0 +1,303 @@
+//! `tgw-ha watch`: the watch loop (`tgw_ha_engine::watch`) as a daemon: one
+//! `DescribeVpnConnections` per interval, the engine at once for the groups whose members'
+//! health changed. Against EC2 (`--features aws`, the deployment's `--table`), or on a world
+//! file:
+//! - a world on the real clock (no `now` in the file) is watched live: the file is read again
+//!   when another command changes it (`tgw-ha world tunnel …` in another shell) and saved after
+//!   every run, so the two shells see one world;
+//! - a world on a virtual clock has no "live": the watch needs `--max-duration D` and then
+//!   watches D seconds of virtual time at once (the world's clock moves forward by D).
+//!
+//! Ctrl-C and SIGTERM stop the watch between polls (a run in progress finishes first) and
+//! release its lease, so that a restarted watcher takes over at once.
+
+use crate::Output;
+use anyhow::Context;
+use async_trait::async_trait;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId, TgwId};
+use tgw_ha_core::model::{Attachment, Route, RouteTable, VpnConnection};
+use tgw_ha_core::policy::Policy;
+use tgw_ha_engine::ports::{NetError, Network, Ports};
+use tgw_ha_engine::watch::{RunObserver, Shutdown, WatchConfig, WatchEnd, WatchError, Watcher};
+use tgw_ha_engine::{Deadline, EngineConfig, RunOptions};
+use tgw_ha_sim::{Sim, World};
+
+/// What `tgw-ha watch` was asked.
+#[derive(Debug, Clone, Copy)]
+pub struct WatchArgs {
+    pub interval: Duration,
+    pub max_duration: Option<Duration>,
+}
+
+/// Run the watch on a world file (`world`) or, with the `aws` feature, against EC2.
+pub async fn run(
+    args: WatchArgs,
+    world: Option<&Path>,
+    #[cfg(feature = "aws")] aws: &crate::aws_backend::AwsArgs,
+    policy: Policy,
+    output: Output,
+) -> anyhow::Result<std::process::ExitCode> {
+    if args.interval < Duration::from_secs(1) {
+        anyhow::bail!(
+            "--interval {:?} is too short: at least 1s (EC2 reads are budgeted per account)",
+            args.interval
+        );
+    }
+    let engine = EngineConfig {
+        policy: policy.clone(),
+        owner: crate::backend::owner(),
+        ..EngineConfig::default()
+    };
+    // The last poll starts the engine's margin before the end, so that a failover it starts
+    // has that long to land: an end within the margin would watch nothing.
+    if let Some(d) = args.max_duration
+        && d <= engine.deadline_margin
+    {
+        anyhow::bail!(
+            "--max-duration {}s is too short: the watch stops polling {}s before its end (the              time a failover started by the last poll has to land); give more than {}s",
+            d.as_secs(),
+            engine.deadline_margin.as_secs(),
+            engine.deadline_margin.as_secs()
+        );
+    }
+    let options = RunOptions {
+        deadline: args.max_duration.map(Deadline::In),
+    };
+    let config = WatchConfig::with_interval(args.interval);
+    if let Some(path) = world {
+        return on_world(path, args, engine, config, &options, output).await;
+    }
+    #[cfg(feature = "aws")]
+    {
+        if aws.table.is_none() && aws.state_file.is_none() {
+            anyhow::bail!(
+                "watch moves routes and keeps a ledger and a lease: give --table (the \
+                 deployment's table, TGW_HA_TABLE) or --state-file FILE"
+            );
+        }
+        let conf = aws.config(policy, "")?;
+        let ports = aws
+            .backend(&conf)
+            .await
+            .ports(None)
+            .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+        let watcher = Watcher::new(ports, engine, config);
+        report(output, watcher.run(&options, Some(shutdown())).await)
+    }
+    #[cfg(not(feature = "aws"))]
+    anyhow::bail!(
+        "no backend: give --world FILE to watch a simulated world; this build has no AWS \
+         support (build with `--features aws`)"
+    )
+}
+
+async fn on_world(
+    path: &Path,
+    args: WatchArgs,
+    engine: EngineConfig,
+    config: WatchConfig,
+    options: &RunOptions,
+    output: Output,
+) -> anyhow::Result<std::process::ExitCode> {
+    let world = World::from_path(path)
+        .with_context(|| format!("cannot load world file {}", path.display()))?;
+    let sim = Sim::new(world);
+    if sim.virtual_clock.is_some() {
+        if args.max_duration.is_none() {
+            anyhow::bail!(
+                "{} runs on a virtual clock (its `now`): nothing changes it while a watch waits, \
+                 so a watch without an end would spin through virtual time. Give --max-duration \
+                 D to watch D of virtual time at once (the world's clock moves forward by D), or \
+                 remove `now` from the file to watch it live on the real clock",
+                path.display()
+            );
+        }
+        let watcher = Watcher::new(sim.ports(), engine, config);
+        let result = watcher.run(options, None).await;
+        save(&sim, path)?;
+        return report(output, result);
+    }
+    // Live: read the file again when another command changed it, save it after every run.
+    let file = Arc::new(WorldFile {
+        path: path.to_owned(),
+        seen: Mutex::new(modified(path)),
+        sim: sim.clone(),
+    });
+    let mut ports: Ports = sim.ports();
+    ports.network = Arc::new(Reloading {
+        inner: ports.network.clone(),
+        file: file.clone(),
+    });
+    let saver = file.clone();
+    let observer: RunObserver = Box::new(move |_, _| {
+        if let Err(e) = saver.save() {
+            tracing::error!(error = %format!("{e:#}"), "world file not saved");
+        }
+    });
+    let watcher = Watcher::new(ports, engine, config).with_observer(observer);
+    let result = watcher.run(options, Some(shutdown())).await;
+    file.save()?;
+    report(output, result)
+}
+
+fn save(sim: &Sim, path: &Path) -> anyhow::Result<()> {
+    sim.snapshot()
+        .save(path)
+        .with_context(|| format!("cannot save world file {}", path.display()))
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// The world file of a live watch, and when it was last read or written by this watch.
+struct WorldFile {
+    path: PathBuf,
+    seen: Mutex<Option<SystemTime>>,
+    sim: Sim,
+}
+
+impl WorldFile {
+    fn save(&self) -> anyhow::Result<()> {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        save(&self.sim, &self.path)?;
+        *seen = modified(&self.path);
+        Ok(())
+    }
+
+    /// Read the file again if someone else wrote it since.
+    fn reload_if_changed(&self) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let now = modified(&self.path);
+        if now == *seen {
+            return;
+        }
+        match World::from_path(&self.path) {
+            Ok(mut w) => {
+                let mut world = self.sim.world();
+                // A command that read the file before this watch first saved it wrote it back
+                // without the watch lease: keep ours.
+                let key = TgwId::new(tgw_ha_engine::watch::WATCH_LEASE_KEY);
+                if let Some(l) = world.leases.get(&key)
+                    && !w.leases.contains_key(&key)
+                {
+                    w.leases.insert(key, l.clone());
+                }
+                *world = w;
+                *seen = now;
+                tracing::info!(file = %self.path.display(), "world file changed: read again");
+            }
+            // Half-written by the other command, maybe: the next poll reads it again.
+            Err(e) => tracing::warn!(error = %e, "world file changed but unreadable; next poll"),
+        }
+    }
+}
+
+/// The sim's network, reading the world file again before each read of the VPNs.
+struct Reloading {
+    inner: Arc<dyn Network>,
+    file: Arc<WorldFile>,
+}
+
+#[async_trait]
+impl Network for Reloading {
+    async fn vpn_connections(&self) -> Result<Vec<VpnConnection>, NetError> {
+        self.file.reload_if_changed();
+        self.inner.vpn_connections().await
+    }
+    async fn vpn_attachments(&self, tgw: &TgwId) -> Result<Vec<Attachment>, NetError> {
+        self.inner.vpn_attachments(tgw).await
+    }
+    async fn route_tables(&self, tgw: &TgwId) -> Result<Vec<RouteTable>, NetError> {
+        self.inner.route_tables(tgw).await
+    }
+    async fn static_routes(
+        &self,
+        table: &RouteTableId,
+        attachments: &[AttachmentId],
+    ) -> Result<Vec<Route>, NetError> {
+        self.inner.static_routes(table, attachments).await
+    }
+    async fn prefix_list_references(
+        &self,
+        table: &RouteTableId,
+        attachments: &[AttachmentId],
+    ) -> Result<Vec<Route>, NetError> {
+        self.inner.prefix_list_references(table, attachments).await
+    }
+    async fn replace_route(
+        &self,
+        table: &RouteTableId,
+        cidr: &str,
+        to: &AttachmentId,
+    ) -> Result<(), NetError> {
+        self.inner.replace_route(table, cidr, to).await
+    }
+    async fn modify_prefix_list_reference(
+        &self,
+        table: &RouteTableId,
+        prefix_list: &PrefixListId,
+        to: &AttachmentId,
+    ) -> Result<(), NetError> {
+        self.inner
+            .modify_prefix_list_reference(table, prefix_list, to)
+            .await
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM (systemd's and docker's stop).
+fn shutdown() -> Shutdown {
+    Box::pin(async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    })
+}
+
+/// Print the summary; the exit status says whether the watch ended as asked.
+fn report(
+    output: Output,
+    result: Result<tgw_ha_engine::watch::WatchSummary, WatchError>,
+) -> anyhow::Result<std::process::ExitCode> {
+    let s = match result {
+        Ok(s) => s,
+        Err(e @ WatchError::Busy { .. }) => {
+            eprintln!("error: {e}");
+            return Ok(std::process::ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&s)?),
+        Output::Table => {
+            println!("{}", s.describe());
+            for e in &s.errors {
+                println!("  error: {e}");
+            }
+        }
+    }
+    Ok(if s.end == WatchEnd::LeaseLost {
+        std::process::ExitCode::FAILURE
+    } else {
+        std::process::ExitCode::SUCCESS
+    })
+}
