@@ -78,6 +78,7 @@ pub async fn run(
                  deployment's table, TGW_HA_TABLE) or --state-file FILE"
             );
         }
+        use crate::lambda::Backend;
         let conf = aws.config(policy, "")?;
         let ports = aws
             .backend(&conf)

@@ -99,7 +99,7 @@ pub enum EmfSink {
 }
 
 impl EmfSink {
-    fn emit(&self, doc: Value) {
+    pub(crate) fn emit(&self, doc: Value) {
         match self {
             EmfSink::Stdout => println!("{doc}"),
             EmfSink::Log => tracing::info!(emf = %doc, "metrics"),
@@ -114,10 +114,10 @@ impl EmfSink {
 
 pub struct Handler {
     config: Config,
-    backend: Arc<dyn Backend>,
-    emf: EmfSink,
-    dry_run: bool,
-    executor: Option<tgw_ha_engine::executor::ExecutorConfig>,
+    pub(crate) backend: Arc<dyn Backend>,
+    pub(crate) emf: EmfSink,
+    pub(crate) dry_run: bool,
+    pub(crate) executor: Option<tgw_ha_engine::executor::ExecutorConfig>,
 }
 
 impl Handler {
@@ -181,6 +181,21 @@ impl Handler {
     ) -> Result<Value, HandlerError> {
         let span = tracing::info_span!("invocation", request_id = %inv.request_id);
         async {
+            // A watch loops until the deadline and answers with its own summary.
+            if let Ok(Trigger::Operator {
+                action: tgw_ha_core::trigger::OperatorAction::Watch { interval_seconds },
+                dry_run,
+            }) = &parsed
+            {
+                return crate::lambda::watch::run(
+                    self,
+                    inv,
+                    *interval_seconds,
+                    *dry_run,
+                    operator_region,
+                )
+                .await;
+            }
             let result = match parsed {
                 Ok(trigger) => self.run_in(trigger, inv, operator_region).await,
                 Err(e) => Err(HandlerError::Event(e)),
@@ -439,7 +454,7 @@ impl Handler {
     }
 
     /// One log line and one EMF line per invocation.
-    fn report(&self, result: &Result<Outcome, HandlerError>, inv: &Invocation) {
+    pub(crate) fn report(&self, result: &Result<Outcome, HandlerError>, inv: &Invocation) {
         let outcome = match result {
             Ok(o) => Some(o),
             Err(e) => e.outcome(),

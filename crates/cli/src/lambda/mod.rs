@@ -30,6 +30,7 @@ pub mod error;
 pub mod handler;
 pub mod invoke;
 pub mod runtime;
+pub mod watch;
 
 pub use aws::AwsBackend;
 pub use emf::{emf, emf_error};
