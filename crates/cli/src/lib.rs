@@ -9,6 +9,8 @@ pub mod aws_backend;
 pub mod backend;
 #[cfg(feature = "aws")]
 pub mod bench;
+#[cfg(feature = "aws")]
+pub mod bench_watch;
 pub mod config;
 pub mod demo;
 #[cfg(feature = "aws")]

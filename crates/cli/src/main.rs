@@ -160,6 +160,21 @@ enum Command {
         #[arg(long)]
         prefix_list_conversion: Option<usize>,
     },
+    /// Measure watch mode: from a primary's tunnels going DOWN (the sandbox's admin API) to the
+    /// first and the last route moved, over trials spread across the poll interval.
+    #[cfg(feature = "aws")]
+    BenchWatch {
+        /// Routes on the primary (50 fit in EC2's write burst).
+        #[arg(long, default_value_t = 50)]
+        routes: usize,
+        #[arg(long, default_value_t = 20)]
+        trials: usize,
+        #[arg(long, value_parser = parse_duration, default_value = "5s")]
+        interval: std::time::Duration,
+        /// Latency the sandbox adds to every call.
+        #[arg(long, default_value_t = 20)]
+        latency_ms: u64,
+    },
     /// Serve the EC2 API over a simulated world on localhost (for the AWS SDK, CLI, boto3).
     Sandbox(tgw_ha::sandbox_cmd::SandboxArgs),
     /// Convert a group's static routes to one prefix list (a failover then takes one call per
@@ -303,6 +318,21 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 output,
             )
             .await;
+        }
+        #[cfg(feature = "aws")]
+        Command::BenchWatch {
+            routes,
+            trials,
+            interval,
+            latency_ms,
+        } => {
+            let args = tgw_ha::bench_watch::BenchWatchArgs {
+                routes,
+                trials,
+                interval,
+                latency_ms,
+            };
+            return tgw_ha::bench_watch::run(args, output).await;
         }
         Command::Sandbox(args) => {
             return tgw_ha::sandbox_cmd::run(args, cli.world.as_deref()).await;

@@ -1,0 +1,423 @@
+//! `tgw-ha bench-watch`: how soon a watcher moves a dead primary's routes.
+//!
+//! Each trial starts a sandbox (`tgw-ha sandbox`, a child process) with EC2's token buckets and
+//! a fixed latency per call, on a world of one TGW with 20 route tables and one group whose
+//! primary carries R static routes. A watcher runs in this process as `tgw-ha watch` runs it:
+//! the real engine over the real AWS SDK, a local state file for its ledger and leases, the real
+//! clock. Once its first poll is done, the primary's tunnels go DOWN through the sandbox's admin
+//! API (`POST /_sandbox/tunnels`) at a chosen phase of the poll cycle, and the trial measures
+//! the time from that request to the first and to the last move EC2 (the sandbox) accepted.
+//!
+//! The phases are spread evenly over the interval (trial i of n at `(i + ½) / n` of it), so that
+//! the median and p95 describe a drop at a random moment, as a real one is, with no randomness in
+//! the benchmark itself. Detection takes `interval − phase` plus one poll's reads; the moves then
+//! take what EC2's write budget allows (50 routes fit in its burst).
+
+use crate::state_file::FileStore;
+use anyhow::Context;
+use async_trait::async_trait;
+use serde::Serialize;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId, TgwId};
+use tgw_ha_core::model::{Attachment, Route, RouteTable, VpnConnection};
+use tgw_ha_core::policy::Policy;
+use tgw_ha_engine::ports::{NetError, Network, NoNotifier, Ports, SystemClock};
+use tgw_ha_engine::watch::{WatchConfig, WatchSummary, Watcher};
+use tgw_ha_engine::{EngineConfig, RunOptions};
+
+const TABLES: usize = 20;
+const PRIMARY: &str = "vpn-0c0000000000000001";
+const BACKUP: &str = "vpn-0c0000000000000002";
+/// A trial that has not seen every move by then has failed.
+const TRIAL_TIMEOUT: Duration = Duration::from_secs(120);
+
+#[derive(Debug, Clone, Copy)]
+pub struct BenchWatchArgs {
+    pub routes: usize,
+    pub trials: usize,
+    pub interval: Duration,
+    pub latency_ms: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Trial {
+    /// When in the poll cycle the tunnels went down (seconds after a poll started).
+    pub phase_s: f64,
+    pub first_move_s: f64,
+    pub last_move_s: f64,
+    pub moved: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub routes: usize,
+    pub trials: usize,
+    pub interval_s: f64,
+    pub latency_ms: u64,
+    pub first_median_s: f64,
+    pub first_p95_s: f64,
+    pub last_median_s: f64,
+    pub last_p95_s: f64,
+    /// p95 to the first move ≤ interval + 1 s.
+    pub target_met: bool,
+    pub runs: Vec<Trial>,
+}
+
+/// The bench world: ids made up, shapes EC2's, no virtual time (the sandbox runs on the real
+/// clock, as EC2 does).
+fn world_json(routes: usize) -> serde_json::Value {
+    let tgw = "tgw-0c00000000000000a";
+    let att = |n: u32| format!("tgw-attach-0c0000000000000{n:02}");
+    let rtb = |i: usize| format!("tgw-rtb-0c00000000000{i:04}");
+    let long_ago = "2026-01-01T00:00:00Z";
+    let vpn = |id: &str, role: &str, ip: &str| {
+        serde_json::json!({
+            "id": id, "state": "available", "transit_gateway_id": tgw,
+            "tags": {"Name": format!("bench-watch-{role}"), "site": role},
+            "tunnels": [
+                {"outside_ip": format!("{ip}.1"), "status": "UP", "last_status_change": long_ago},
+                {"outside_ip": format!("{ip}.2"), "status": "UP", "last_status_change": long_ago}
+            ]
+        })
+    };
+    let routes: Vec<_> = (0..routes)
+        .map(|i| {
+            serde_json::json!({
+                "table": rtb(i % TABLES),
+                "destination": format!("10.{}.{}.0/24", (i / 256) % 256, i % 256),
+                "attachment": att(1),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "transit_gateways": [tgw],
+        "vpn_connections": [vpn(PRIMARY, "primary", "203.0.113"), vpn(BACKUP, "backup", "198.51.100")],
+        "attachments": [
+            {"id": att(1), "transit_gateway_id": tgw, "resource_type": "vpn", "resource_id": PRIMARY},
+            {"id": att(2), "transit_gateway_id": tgw, "resource_type": "vpn", "resource_id": BACKUP}
+        ],
+        "route_tables": (0..TABLES).map(|i| serde_json::json!({"id": rtb(i), "transit_gateway_id": tgw})).collect::<Vec<_>>(),
+        "routes": routes,
+    })
+}
+
+struct Sandbox {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_sandbox(world: &std::path::Path, latency_ms: u64) -> anyhow::Result<Sandbox> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .args(["--world"])
+        .arg(world)
+        .args(["sandbox", "--listen", "127.0.0.1:0", "--limits", "aws"])
+        .args(["--latency-ms", &latency_ms.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start the sandbox")?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().context("sandbox stdout")?).read_line(&mut line)?;
+    Ok(Sandbox {
+        child,
+        url: line.trim().to_string(),
+    })
+}
+
+/// One POST to the sandbox's admin API, by hand on a TcpStream (no HTTP client dependency).
+fn admin_post(url: &str, path: &str, body: &str) -> anyhow::Result<()> {
+    let addr = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr)?;
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes())?;
+    let mut resp = String::new();
+    s.read_to_string(&mut resp)?;
+    anyhow::ensure!(
+        resp.starts_with("HTTP/1.1 200"),
+        "admin {path}: {resp:.200}"
+    );
+    Ok(())
+}
+
+/// What the bench sees of the network: when each poll read the VPNs, when each move landed.
+#[derive(Default)]
+struct Seen {
+    polls: Vec<Instant>,
+    moves: Vec<Instant>,
+}
+
+struct Recording {
+    inner: Arc<dyn Network>,
+    seen: Arc<Mutex<Seen>>,
+}
+
+// The bench measures real elapsed time: it is one of the places outside the clock port that may.
+#[allow(clippy::disallowed_methods)]
+fn instant() -> Instant {
+    Instant::now()
+}
+
+#[async_trait]
+impl Network for Recording {
+    async fn vpn_connections(&self) -> Result<Vec<VpnConnection>, NetError> {
+        let r = self.inner.vpn_connections().await;
+        self.seen.lock().expect("seen").polls.push(instant());
+        r
+    }
+    async fn vpn_attachments(&self, tgw: &TgwId) -> Result<Vec<Attachment>, NetError> {
+        self.inner.vpn_attachments(tgw).await
+    }
+    async fn route_tables(&self, tgw: &TgwId) -> Result<Vec<RouteTable>, NetError> {
+        self.inner.route_tables(tgw).await
+    }
+    async fn static_routes(
+        &self,
+        table: &RouteTableId,
+        attachments: &[AttachmentId],
+    ) -> Result<Vec<Route>, NetError> {
+        self.inner.static_routes(table, attachments).await
+    }
+    async fn prefix_list_references(
+        &self,
+        table: &RouteTableId,
+        attachments: &[AttachmentId],
+    ) -> Result<Vec<Route>, NetError> {
+        self.inner.prefix_list_references(table, attachments).await
+    }
+    async fn replace_route(
+        &self,
+        table: &RouteTableId,
+        cidr: &str,
+        to: &AttachmentId,
+    ) -> Result<(), NetError> {
+        let r = self.inner.replace_route(table, cidr, to).await;
+        if r.is_ok() {
+            self.seen.lock().expect("seen").moves.push(instant());
+        }
+        r
+    }
+    async fn modify_prefix_list_reference(
+        &self,
+        table: &RouteTableId,
+        prefix_list: &PrefixListId,
+        to: &AttachmentId,
+    ) -> Result<(), NetError> {
+        self.inner
+            .modify_prefix_list_reference(table, prefix_list, to)
+            .await
+    }
+}
+
+/// One trial: a fresh sandbox and state, a watcher, the drop at `phase` after a poll.
+async fn trial(
+    args: &BenchWatchArgs,
+    phase: Duration,
+    dir: &std::path::Path,
+) -> anyhow::Result<(Trial, WatchSummary)> {
+    let _ = std::fs::remove_file(dir.join("state.json"));
+    let world = dir.join("world.json");
+    std::fs::write(&world, serde_json::to_vec(&world_json(args.routes))?)?;
+    let sandbox = start_sandbox(&world, args.latency_ms)?;
+
+    // Only ever its own sandbox on 127.0.0.1: static test credentials, no credential chain.
+    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "bench-watch",
+        ))
+        .region(aws_config::Region::new("eu-west-1"));
+    let conf = tgw_ha_aws::load_sdk_config_with(loader, &tgw_ha_aws::AwsOptions::default()).await;
+    let ec2 = tgw_ha_aws::ec2_client(&conf);
+    let ec2 = aws_sdk_ec2::Client::from_conf(
+        ec2.config().to_builder().endpoint_url(&sandbox.url).build(),
+    );
+    let clock = Arc::new(SystemClock);
+    let store = Arc::new(FileStore::new(dir.join("state.json")));
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let network = Arc::new(Recording {
+        inner: Arc::new(tgw_ha_aws::Ec2Network::new(ec2).with_clock(clock.clone())),
+        seen: seen.clone(),
+    });
+    let watcher = Watcher::new(
+        Ports {
+            network,
+            store: store.clone(),
+            lease: store,
+            notifier: Arc::new(NoNotifier),
+            clock,
+        },
+        EngineConfig {
+            policy: Policy::default(),
+            owner: "tgw-ha-bench-watch".into(),
+            ..EngineConfig::default()
+        },
+        WatchConfig::with_interval(args.interval),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let shutdown = Box::pin(async move {
+            let _ = stopped.await;
+        });
+        watcher.run(&RunOptions::default(), Some(shutdown)).await
+    });
+
+    // The first poll (a sweep of the healthy world) is done when the second read of the VPNs
+    // (the sweep's own) has been made; the next poll starts one interval after the first.
+    let first_poll = loop {
+        {
+            let s = seen.lock().expect("seen");
+            if s.polls.len() >= 2 {
+                break s.polls[0];
+            }
+        }
+        anyhow::ensure!(
+            !task.is_finished(),
+            "the watcher ended before its first poll"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    // Polls start at first_poll + k·interval (within a read's latency): drop at `phase` into
+    // the cycle that starts one interval after the first.
+    let drop_at = first_poll + args.interval + phase;
+    tokio::time::sleep(drop_at.saturating_duration_since(instant())).await;
+    let body = format!(r#"{{"vpn_id":"{PRIMARY}","status":"DOWN"}}"#);
+    let t0 = instant();
+    admin_post(&sandbox.url, "/_sandbox/tunnels", &body)?;
+
+    let deadline = t0 + TRIAL_TIMEOUT;
+    loop {
+        if seen.lock().expect("seen").moves.len() >= args.routes {
+            break;
+        }
+        anyhow::ensure!(
+            instant() < deadline,
+            "only {} of {} routes moved within {TRIAL_TIMEOUT:?}",
+            seen.lock().expect("seen").moves.len(),
+            args.routes
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let _ = stop.send(());
+    let summary = task.await.context("watcher task")??;
+    let s = seen.lock().expect("seen");
+    let secs = |t: &Instant| t.saturating_duration_since(t0).as_secs_f64();
+    Ok((
+        Trial {
+            phase_s: phase.as_secs_f64(),
+            first_move_s: s.moves.iter().map(secs).fold(f64::INFINITY, f64::min),
+            last_move_s: s.moves.iter().map(secs).fold(0.0, f64::max),
+            moved: s.moves.len(),
+        },
+        summary,
+    ))
+}
+
+/// The value below which `p` of `sorted` lies (nearest rank).
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn median(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+pub async fn run(
+    args: BenchWatchArgs,
+    output: crate::Output,
+) -> anyhow::Result<std::process::ExitCode> {
+    anyhow::ensure!(args.trials > 0 && args.routes > 0, "give routes and trials");
+    let dir = std::env::temp_dir().join(format!("tgw-ha-bench-watch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut runs = Vec::with_capacity(args.trials);
+    for i in 0..args.trials {
+        let phase = args.interval.mul_f64((i as f64 + 0.5) / args.trials as f64);
+        let (t, summary) = trial(&args, phase, &dir).await?;
+        if output == crate::Output::Table {
+            eprintln!(
+                "trial {:>2}/{}: down {:.2}s into the cycle → first move {:.3}s, last {:.3}s ({} moved; watch: {})",
+                i + 1,
+                args.trials,
+                t.phase_s,
+                t.first_move_s,
+                t.last_move_s,
+                t.moved,
+                summary.describe()
+            );
+        }
+        runs.push(t);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let sorted = |f: fn(&Trial) -> f64| {
+        let mut v: Vec<f64> = runs.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let first = sorted(|t| t.first_move_s);
+    let last = sorted(|t| t.last_move_s);
+    let interval_s = args.interval.as_secs_f64();
+    let report = Report {
+        routes: args.routes,
+        trials: args.trials,
+        interval_s,
+        latency_ms: args.latency_ms,
+        first_median_s: median(&first),
+        first_p95_s: percentile(&first, 0.95),
+        last_median_s: median(&last),
+        last_p95_s: percentile(&last, 0.95),
+        target_met: percentile(&first, 0.95) <= interval_s + 1.0,
+        runs,
+    };
+    match output {
+        crate::Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        crate::Output::Table => {
+            println!(
+                "watch, interval {interval_s}s, {} routes, {} trials, {} ms per call",
+                report.routes, report.trials, report.latency_ms
+            );
+            println!(
+                "  DOWN → first move: median {:.2}s  p95 {:.2}s  (target p95 ≤ {:.0}s: {})",
+                report.first_median_s,
+                report.first_p95_s,
+                interval_s + 1.0,
+                if report.target_met { "met" } else { "NOT met" }
+            );
+            println!(
+                "  DOWN → last move:  median {:.2}s  p95 {:.2}s",
+                report.last_median_s, report.last_p95_s
+            );
+        }
+    }
+    Ok(if report.target_met {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    })
+}
