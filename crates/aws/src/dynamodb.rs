@@ -13,8 +13,11 @@
 //!   removes any that a crash left behind). A reader that loaded the old head just before can
 //!   then find its chunks gone: `load` notices the missing chunks and reads the new head.
 //! - The lease is one conditional item per TGW; the conditions compare the `expires_at` stored
-//!   with the `now` given by the caller, never with a clock of this process. DynamoDB's own TTL
-//!   deletion of expired leases is only housekeeping: it is late by hours, and nothing relies on it.
+//!   with the `now` given by the caller, never with a clock of this process. They implement
+//!   core's one lease rule ([`tgw_ha_core::lease`], which the memory store and the state file
+//!   call) in whole seconds: `expires_at` is rounded up and `now` down, so a lease may hold up
+//!   to a second longer than asked, never shorter. DynamoDB's own TTL deletion of expired leases
+//!   is only housekeeping: it is late by hours, and nothing relies on it.
 //! - SDK errors become [`StoreError`]s: throttling, 5xx and lost connections are `Unavailable`
 //!   (retryable), a missing table says how to create it.
 
@@ -382,7 +385,10 @@ impl Lease for DynamoStore {
             .item("owner", s(owner))
             .item(TTL_ATTRIBUTE, n(lease_expiry(now, ttl)))
             .item("acquired_at", s(now.to_rfc3339()))
-            .condition_expression("attribute_not_exists(#pk) OR #expires_at < :now OR #owner = :me")
+            // Core's `lease::acquire`: free, expired (`expires <= now`), or our own.
+            .condition_expression(
+                "attribute_not_exists(#pk) OR #expires_at <= :now OR #owner = :me",
+            )
             .expression_attribute_names("#pk", PK)
             .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
             .expression_attribute_names("#owner", "owner")
@@ -407,7 +413,8 @@ impl Lease for DynamoStore {
             .key(PK, s(partition(tgw)))
             .key(SK, s(LEASE))
             .update_expression("SET #expires_at = :expires_at")
-            .condition_expression("#owner = :me AND #expires_at >= :now")
+            // Core's `lease::renew`: our own and still live (`now < expires`).
+            .condition_expression("#owner = :me AND #expires_at > :now")
             .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
             .expression_attribute_names("#owner", "owner")
             .expression_attribute_values(":expires_at", n(lease_expiry(now, ttl)))
@@ -425,6 +432,7 @@ impl Lease for DynamoStore {
             .table_name(&self.table)
             .key(PK, s(partition(tgw)))
             .key(SK, s(LEASE))
+            // Core's `lease::release`: only our own, live or expired.
             .condition_expression("#owner = :me")
             .expression_attribute_names("#owner", "owner")
             .expression_attribute_values(":me", s(owner))

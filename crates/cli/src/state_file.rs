@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use tgw_ha_core::Timestamp;
 use tgw_ha_core::ids::TgwId;
+use tgw_ha_core::lease::{LeaseBook, LeaseRecord};
 use tgw_ha_core::state::TgwState;
 use tgw_ha_engine::ports::{Lease, StateStore, StoreError, Versioned};
 
@@ -25,12 +26,6 @@ struct FileContent {
 struct Stored {
     version: u64,
     state: TgwState,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct LeaseRecord {
-    owner: String,
-    expires: Timestamp,
 }
 
 pub struct FileStore {
@@ -126,6 +121,7 @@ impl StateStore for FileStore {
     }
 }
 
+/// By core's one lease rule ([`tgw_ha_core::lease`]), as the memory store and DynamoDB.
 #[async_trait]
 impl Lease for FileStore {
     async fn acquire(
@@ -135,22 +131,7 @@ impl Lease for FileStore {
         ttl: std::time::Duration,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        self.update(|c| {
-            if let Some(l) = c.leases.get(tgw)
-                && l.owner != owner
-                && l.expires > now
-            {
-                return Ok(false);
-            }
-            c.leases.insert(
-                tgw.clone(),
-                LeaseRecord {
-                    owner: owner.into(),
-                    expires: now + chrono::Duration::from_std(ttl).unwrap_or_default(),
-                },
-            );
-            Ok(true)
-        })
+        self.update(|c| Ok(c.leases.acquire_lease(tgw, owner, ttl, now)))
     }
 
     async fn renew(
@@ -160,20 +141,12 @@ impl Lease for FileStore {
         ttl: std::time::Duration,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        self.update(|c| match c.leases.get_mut(tgw) {
-            Some(l) if l.owner == owner && l.expires > now => {
-                l.expires = now + chrono::Duration::from_std(ttl).unwrap_or_default();
-                Ok(true)
-            }
-            _ => Ok(false),
-        })
+        self.update(|c| Ok(c.leases.renew_lease(tgw, owner, ttl, now)))
     }
 
     async fn release(&self, tgw: &TgwId, owner: &str) -> Result<(), StoreError> {
         self.update(|c| {
-            if c.leases.get(tgw).is_some_and(|l| l.owner == owner) {
-                c.leases.remove(tgw);
-            }
+            c.leases.release_lease(tgw, owner);
             Ok(())
         })
     }

@@ -16,6 +16,7 @@ pub mod events;
 pub mod groups;
 pub mod health;
 pub mod ids;
+pub mod lease;
 pub mod model;
 pub mod notices;
 pub mod planner;

@@ -10,6 +10,8 @@
 //! reported as success that was not. No SDK types cross this crate: the same code runs in the
 //! Lambda, the CLI, the demo and every test.
 
+#[cfg(feature = "testing")]
+pub mod conformance;
 pub mod conversion;
 pub mod executor;
 pub mod outcome;

@@ -7,7 +7,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
-use tgw_ha_core::Timestamp;
 use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId, TgwId, VpnId};
 use tgw_ha_core::model::{Attachment, Destination, Route, RouteState, RouteTable, RouteType};
 
@@ -231,12 +230,8 @@ impl DeadRoutes {
     }
 }
 
-/// Who holds the writer lease of one TGW, and until when.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LeaseRecord {
-    pub owner: String,
-    pub expires: Timestamp,
-}
+/// Who holds the writer lease of one TGW, and until when (core's record: one lease rule).
+pub use tgw_ha_core::lease::LeaseRecord;
 
 /// Whether `s` is an IPv4 or IPv6 CIDR block (`address/prefix-length`).
 pub fn is_cidr(s: &str) -> bool {

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
 use tgw_ha_core::Timestamp;
 use tgw_ha_core::ids::TgwId;
+use tgw_ha_core::lease::LeaseBook;
 use tgw_ha_core::planner::GroupEvent;
 use tgw_ha_core::state::TgwState;
 use tgw_ha_engine::ports::{Lease, Notifier, NotifyError, StateStore, StoreError, Versioned};
@@ -73,8 +74,8 @@ impl StateStore for MemoryStore {
     }
 }
 
-/// [`Lease`] over the world's `leases` map. A lease is free when absent or expired
-/// (`now >= expires`); its owner may re-acquire or renew it until someone else takes it.
+/// [`Lease`] over the world's `leases` map, by core's one lease rule ([`tgw_ha_core::lease`]):
+/// free when absent or expired (`now >= expires`); its owner may renew it only while it is live.
 pub struct MemoryLease {
     world: SharedWorld,
     faults: FaultHandle,
@@ -99,13 +100,6 @@ impl MemoryLease {
     }
 }
 
-fn expiry(now: Timestamp, ttl: std::time::Duration) -> Timestamp {
-    chrono::Duration::from_std(ttl)
-        .ok()
-        .and_then(|d| now.checked_add_signed(d))
-        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
-}
-
 #[async_trait]
 impl Lease for MemoryLease {
     async fn acquire(
@@ -116,21 +110,7 @@ impl Lease for MemoryLease {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         check_up(&self.faults, tgw, &format!("acquire lease of {tgw}"))?;
-        let mut w = lock(&self.world);
-        if let Some(l) = w.leases.get(tgw)
-            && l.owner != owner
-            && now < l.expires
-        {
-            return Ok(false);
-        }
-        w.leases.insert(
-            tgw.clone(),
-            LeaseRecord {
-                owner: owner.to_owned(),
-                expires: expiry(now, ttl),
-            },
-        );
-        Ok(true)
+        Ok(lock(&self.world).leases.acquire_lease(tgw, owner, ttl, now))
     }
 
     async fn renew(
@@ -141,23 +121,12 @@ impl Lease for MemoryLease {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         check_up(&self.faults, tgw, &format!("renew lease of {tgw}"))?;
-        let mut w = lock(&self.world);
-        match w.leases.get_mut(tgw) {
-            // Expired but not taken is still ours: nobody else can have acted on it.
-            Some(l) if l.owner == owner => {
-                l.expires = expiry(now, ttl);
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
+        Ok(lock(&self.world).leases.renew_lease(tgw, owner, ttl, now))
     }
 
     async fn release(&self, tgw: &TgwId, owner: &str) -> Result<(), StoreError> {
         check_up(&self.faults, tgw, &format!("release lease of {tgw}"))?;
-        let mut w = lock(&self.world);
-        if w.leases.get(tgw).is_some_and(|l| l.owner == owner) {
-            w.leases.remove(tgw);
-        }
+        lock(&self.world).leases.release_lease(tgw, owner);
         Ok(())
     }
 }

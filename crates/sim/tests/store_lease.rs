@@ -150,3 +150,10 @@ async fn recording_notifier() {
     assert_eq!(sim.notifier.take().len(), 1);
     assert!(sim.notifier.events().is_empty());
 }
+
+#[tokio::test]
+async fn memory_store_conforms() {
+    let sim = Sim::new(demo_world());
+    tgw_ha_engine::conformance::store_and_lease(sim.store.clone(), sim.lease.clone(), "tgw-0conf")
+        .await;
+}
