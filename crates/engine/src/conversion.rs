@@ -158,6 +158,10 @@ pub enum ConvertError {
         seconds: u64,
         done: usize,
     },
+    #[error(
+        "{step}: done, yet still planned after 10 tries (another writer, or EC2's reads not catching up); {done} steps done"
+    )]
+    NoProgress { step: String, done: usize },
     #[error("prefix list {list}: {reason} ({done} steps done)")]
     List {
         list: String,
@@ -194,7 +198,8 @@ struct Observed {
 
 enum Progress {
     Done,
-    Did(usize),
+    /// Steps done, and the first of them.
+    Did(usize, Step),
     Wait {
         table: RouteTableId,
         reason: String,
@@ -265,6 +270,10 @@ impl Converter {
         let mut batches = 0usize;
         let mut stale = 0u32;
         let mut waiting: Option<Timestamp> = None;
+        // A step that succeeds but is planned again (a delete answered "not found" while the
+        // route is still listed: EC2's reads lag) is retried after a pause, a few times.
+        let mut last: Option<Step> = None;
+        let mut repeats = 0u32;
         loop {
             if self.config.max_steps.is_some_and(|m| done >= m) {
                 break;
@@ -277,10 +286,23 @@ impl Converter {
             }
             match result? {
                 Progress::Done => break,
-                Progress::Did(n) => {
+                Progress::Did(n, first) => {
                     batches += 1;
                     waiting = None;
                     stale = 0;
+                    if last.as_ref() == Some(&first) {
+                        repeats += 1;
+                        if repeats > 10 {
+                            return Err(ConvertError::NoProgress {
+                                step: first.describe(&list_name(group)),
+                                done,
+                            });
+                        }
+                        self.pause().await;
+                    } else {
+                        repeats = 0;
+                    }
+                    last = Some(first);
                     tracing::info!(
                         target: "tgw_ha::progress",
                         group = %group, done, batch = n,
@@ -421,7 +443,7 @@ impl Converter {
                 if batch.iter().any(is_list_step) {
                     self.refresh_list(exec, obs).await?;
                 }
-                Ok(Progress::Did(ok.len()))
+                Ok(Progress::Did(ok.len(), batch[0].clone()))
             }
             Err((_, Failure::Stale)) => Ok(Progress::Stale),
             Err((_, Failure::Error(e))) => Err(e),
