@@ -290,19 +290,20 @@ async fn reference_entries_show_as_propagated_routes_and_static_wins_at_an_equal
         "a type=static search never finds them"
     );
 
-    let w = lock(sb.world());
     let prod = RouteTableId::new(demo::RTB_PROD);
-    // Equal prefix: the static route (to paris) wins over the reference (to lyon).
-    let got = w.resolve(&prod, "10.10.0.0/24").unwrap();
-    assert_eq!(
-        (got.kind, got.attachment.as_ref().map(AttachmentId::as_str)),
-        (ResolvedKind::Static, Some(demo::ATT_PARIS))
-    );
-    // Longest prefix first: a /24 entry beats a /16 static route, whatever the kinds.
-    let got = w.resolve(&prod, "10.240.0.0/24").unwrap();
-    assert!(matches!(got.kind, ResolvedKind::PrefixList(_)), "{got:?}");
+    {
+        let w = lock(sb.world());
+        // Equal prefix: the static route (to paris) wins over the reference (to lyon).
+        let got = w.resolve(&prod, "10.10.0.0/24").unwrap();
+        assert_eq!(
+            (got.kind, got.attachment.as_ref().map(AttachmentId::as_str)),
+            (ResolvedKind::Static, Some(demo::ATT_PARIS))
+        );
+        // Longest prefix first: a /24 entry beats a /16 static route, whatever the kinds.
+        let got = w.resolve(&prod, "10.240.0.0/24").unwrap();
+        assert!(matches!(got.kind, ResolvedKind::PrefixList(_)), "{got:?}");
+    }
     // The reference beats a propagated route at an equal prefix.
-    drop(w);
     let r = create_list(a, "vpc-shadow", "5", &["172.31.0.0/16"]).await;
     let shadow = r.one("prefixListId").unwrap();
     reference(
@@ -313,13 +314,14 @@ async fn reference_entries_show_as_propagated_routes_and_static_wins_at_an_equal
         Some(demo::ATT_LYON),
     )
     .await;
-    let w = lock(sb.world());
-    let got = w.resolve(&prod, "172.31.0.0/16").unwrap();
-    assert_eq!(got.kind, ResolvedKind::PrefixList(shadow.as_str().into()));
-    let got = w.resolve(&prod, "172.31.5.0/24").unwrap();
-    assert_eq!(got.prefix, "172.31.0.0/16");
-    assert_eq!(w.resolve(&prod, "198.18.0.0/24"), None);
-    drop(w);
+    {
+        let w = lock(sb.world());
+        let got = w.resolve(&prod, "172.31.0.0/16").unwrap();
+        assert_eq!(got.kind, ResolvedKind::PrefixList(shadow.as_str().into()));
+        let got = w.resolve(&prod, "172.31.5.0/24").unwrap();
+        assert_eq!(got.prefix, "172.31.0.0/16");
+        assert_eq!(w.resolve(&prod, "198.18.0.0/24"), None);
+    }
 
     // Delete the static route: the reference carries 10.10.0.0/24 at once.
     let r = ec2(
