@@ -58,8 +58,11 @@ fn watch_key() -> TgwId {
 /// backoff), as a change in the real world happens while a watcher waits.
 struct Scripted {
     clock: VirtualClock,
-    script: Mutex<Vec<(Timestamp, Box<dyn FnOnce() + Send>)>>,
+    script: Mutex<Vec<(Timestamp, Action)>>,
 }
+
+/// A change of the world, made once its time has come.
+type Action = Box<dyn FnOnce() + Send>;
 
 impl Scripted {
     fn new(sim: &Sim) -> Arc<Self> {
