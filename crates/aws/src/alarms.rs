@@ -22,7 +22,7 @@
 //! - Group discovery is the core's ([`tgw_ha_core::groups::discover`]), over the same
 //!   [`Network`] port the engine uses: the alarms follow exactly the groups the engine acts on.
 
-use crate::errors::{Failure, failure_of};
+use crate::errors::{Class, Failure, failure_of};
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::types::{AlarmType, ComparisonOperator, Dimension, MetricAlarm, Statistic};
 use serde::Serialize;
@@ -623,40 +623,30 @@ pub async fn sync(
     apply(client, plan, &existing).await
 }
 
-/// The CloudWatch error of `op`, naming the IAM action when access is denied.
+/// The CloudWatch error of `op`, naming the IAM action when access is denied, by the shared
+/// classification (which also says whether it is retryable).
 fn cloudwatch_error(op: &'static str, failure: Failure) -> AlarmError {
-    let (message, retryable) = match failure {
-        Failure::NoAnswer { message } => (format!("no answer: {message}"), true),
-        Failure::NotSent { message } => (format!("request not sent: {message}"), false),
-        Failure::Answer {
-            status,
-            code,
-            message,
-        } => match code.as_deref() {
-            Some("AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation") => (
-                format!("access denied: {message} (the role needs cloudwatch:{op})"),
-                false,
+    let class = failure.class();
+    let m = failure.message();
+    let (message, retryable) = match &failure {
+        Failure::NoAnswer { .. } => (format!("no answer: {m}"), true),
+        Failure::NotSent { .. } => (format!("request not sent: {m}"), false),
+        // CloudWatch's quota of alarms: not throttling, retrying never helps.
+        Failure::Answer { .. } if failure.is(&["LimitExceeded", "LimitExceededFault"]) => (
+            format!(
+                "{m} (the account's alarm quota is reached: raise it, or delete unused alarms)"
             ),
-            Some(
-                c @ ("Throttling"
-                | "ThrottlingException"
-                | "RequestLimitExceeded"
-                | "TooManyRequestsException"),
-            ) => (format!("{c}: {message}"), true),
-            Some("LimitExceeded" | "LimitExceededFault") => (
-                format!(
-                    "{message} (the account's alarm quota is reached: raise it, or delete \
-                     unused alarms)"
-                ),
-                false,
-            ),
-            Some(c) => (
-                format!("{c}: {message}"),
-                status.is_some_and(|s| s >= 500 || s == 429),
-            ),
+            false,
+        ),
+        Failure::Answer { .. } if class == Class::AccessDenied => (
+            format!("access denied: {m} (the role needs cloudwatch:{op})"),
+            false,
+        ),
+        Failure::Answer { .. } => match failure.code() {
+            Some(c) => (format!("{c}: {m}"), class.is_retryable()),
             None => (
-                format!("HTTP {}: {message}", status.unwrap_or_default()),
-                status.is_some_and(|s| s >= 500 || s == 429),
+                format!("HTTP {}: {m}", failure.status().unwrap_or_default()),
+                class.is_retryable(),
             ),
         },
     };

@@ -18,10 +18,12 @@
 //!   call) in whole seconds: `expires_at` is rounded up and `now` down, so a lease may hold up
 //!   to a second longer than asked, never shorter. DynamoDB's own TTL deletion of expired leases
 //!   is only housekeeping: it is late by hours, and nothing relies on it.
-//! - SDK errors become [`StoreError`]s: throttling, 5xx and lost connections are `Unavailable`
-//!   (retryable), a missing table says how to create it.
+//! - SDK errors are classified once ([`crate::errors`]) and become [`StoreError`]s: throttling,
+//!   5xx and lost connections are `Unavailable` (retryable), a missing table is `NotFound` and
+//!   says how to create it, a denied call is `AccessDenied` and names the IAM action. A failed
+//!   condition is an answer (`Conflict`, or `false` for the lease), never an error.
 
-use crate::errors::{Failure, failure_of};
+use crate::errors::{Class, Failure, failure_of};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -85,6 +87,20 @@ impl DynamoStore {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         classify(op, &self.table, failure_of(&err))
+    }
+
+    /// A conditional write's failure: `None` when only its condition failed (an answer, not an
+    /// error), the store's error otherwise.
+    fn unless_condition_failed<E>(
+        &self,
+        op: &str,
+        err: SdkError<E, HttpResponse>,
+    ) -> Option<StoreError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let failure = failure_of(&err);
+        (failure.class() != Class::ConditionFailed).then(|| classify(op, &self.table, failure))
     }
 
     async fn get_head(&self, tgw: &TgwId) -> Result<Option<Head>, StoreError> {
@@ -343,8 +359,7 @@ impl StateStore for DynamoStore {
                 Ok(version)
             }
             Err(e) => {
-                let err = self.err("PutItem", e);
-                if !is_condition_failed(&err) {
+                if let Some(err) = self.unless_condition_failed("PutItem", e) {
                     // The head may or may not have been written (a timeout): keep the chunks,
                     // which a later save sweeps if they are not the state.
                     return Err(err);
@@ -455,14 +470,7 @@ impl DynamoStore {
     {
         match result {
             Ok(_) => Ok(true),
-            Err(e) => {
-                let err = self.err(op, e);
-                if is_condition_failed(&err) {
-                    Ok(false)
-                } else {
-                    Err(err)
-                }
-            }
+            Err(e) => self.unless_condition_failed(op, e).map_or(Ok(false), Err),
         }
     }
 }
@@ -704,93 +712,45 @@ fn lease_expiry(now: Timestamp, ttl: Duration) -> i64 {
 
 // ---- errors --------------------------------------------------------------------------------
 
-const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
-
-/// Codes that mean "too fast": retry later.
-const THROTTLING: &[&str] = &[
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "Throttling",
-    "RequestLimitExceeded",
-    "TooManyRequestsException",
-    "LimitExceededException",
-];
-
-/// Server-side or transient conflicts: retry later.
-const TRANSIENT: &[&str] = &[
-    "InternalServerError",
-    "InternalFailure",
-    "ServiceUnavailable",
-    "TransactionConflictException",
-    "ReplicatedWriteConflictException",
-    "RequestTimeout",
-    "RequestTimeoutException",
-];
-
-const ACCESS: &[&str] = &[
-    "AccessDeniedException",
-    "AccessDenied",
-    "UnrecognizedClientException",
-    "InvalidSignatureException",
-    "MissingAuthenticationTokenException",
-    "ExpiredTokenException",
-];
-
-/// Whether `err` is the failed condition of a conditional write (as [`classify`] renders it).
-fn is_condition_failed(err: &StoreError) -> bool {
-    matches!(err, StoreError::Other(m) if m.contains(CONDITION_FAILED))
-}
-
-/// The whole mapping, on plain data. A failed condition comes out as `Other` naming
-/// [`CONDITION_FAILED`]: callers turn it into `Conflict` or `false` before anyone sees it.
+/// The store's error for a failure of `op` on `table`, by the shared classification. A failed
+/// condition never gets here in normal use: callers check [`Class::ConditionFailed`] first and
+/// turn it into `Conflict` or `false`.
 fn classify(op: &str, table: &str, failure: Failure) -> StoreError {
-    let (status, code, message) = match failure {
-        Failure::NoAnswer { message } => {
-            return StoreError::Unavailable(format!("{op} on table {table}: {message}"));
+    let message = failure.message();
+    match (failure.class(), &failure) {
+        (_, Failure::NoAnswer { .. }) => {
+            StoreError::Unavailable(format!("{op} on table {table}: {message}"))
         }
-        Failure::NotSent { message } => {
-            return StoreError::Other(format!(
-                "{op} on table {table}: request not sent: {message}"
-            ));
-        }
-        Failure::Answer {
-            status,
-            code,
-            message,
-        } => (status, code, message),
-    };
-    // JSON protocols may send `com.amazonaws.dynamodb.v20120810#Code`.
-    let bare = code.as_deref().map(|c| c.rsplit('#').next().unwrap_or(c));
-    let is = |list: &[&str]| bare.is_some_and(|c| list.iter().any(|k| k.eq_ignore_ascii_case(c)));
-    if bare == Some(CONDITION_FAILED) {
-        return StoreError::Other(format!("{op} on table {table}: {CONDITION_FAILED}"));
-    }
-    if is(THROTTLING) || status == Some(429) {
-        return StoreError::Unavailable(format!(
+        (_, Failure::NotSent { .. }) => StoreError::Other(format!(
+            "{op} on table {table}: request not sent: {message}"
+        )),
+        (Class::Throttled, _) => StoreError::Unavailable(format!(
             "{op} on table {table}: throttled ({}): {message}",
-            bare.unwrap_or("429")
-        ));
-    }
-    if bare == Some("ResourceNotFoundException") {
-        return StoreError::Other(format!(
+            failure.code().unwrap_or("429")
+        )),
+        (Class::NotFound, _) => StoreError::NotFound(format!(
             "table {table} does not exist: create it with `tgw-ha table create` or deploy the \
              template ({op}: {message})"
-        ));
-    }
-    if is(ACCESS) {
-        return StoreError::Other(format!(
+        )),
+        (Class::AccessDenied, _) => StoreError::AccessDenied(format!(
             "{op} on table {table}: access denied: {message} (the role needs dynamodb:{op} on \
              the table)"
-        ));
+        )),
+        (Class::Unavailable, _) => {
+            StoreError::Unavailable(format!("{op} on table {table}: {message}"))
+        }
+        (Class::ConditionFailed | Class::Other, _) => {
+            let code = failure.code().map_or_else(
+                || {
+                    failure
+                        .status()
+                        .map_or_else(|| "Unknown".to_owned(), |s| format!("HTTP{s}"))
+                },
+                str::to_owned,
+            );
+            StoreError::Other(format!("{op} on table {table}: {code}: {message}"))
+        }
     }
-    if is(TRANSIENT) || status.is_some_and(|s| s >= 500) {
-        return StoreError::Unavailable(format!("{op} on table {table}: {message}"));
-    }
-    let code = bare.map_or_else(
-        || status.map_or_else(|| "Unknown".to_owned(), |s| format!("HTTP{s}")),
-        str::to_owned,
-    );
-    StoreError::Other(format!("{op} on table {table}: {code}: {message}"))
 }
 
 #[cfg(test)]
@@ -882,9 +842,11 @@ mod tests {
 
     #[test]
     fn classify_table() {
-        let kind = |e: &StoreError| match e {
+        let kind = |f: &Failure, e: &StoreError| match e {
+            _ if f.class() == Class::ConditionFailed => "condition",
             StoreError::Unavailable(_) => "unavailable",
-            StoreError::Other(m) if m.contains(CONDITION_FAILED) => "condition",
+            StoreError::NotFound(_) => "not-found",
+            StoreError::AccessDenied(_) => "denied",
             StoreError::Other(_) => "other",
             StoreError::Conflict { .. } => "conflict",
         };
@@ -907,8 +869,8 @@ mod tests {
             (answer(500, "InternalServerError"), "unavailable"),
             (answer(503, "ServiceUnavailable"), "unavailable"),
             (answer(400, "TransactionConflictException"), "unavailable"),
-            (answer(400, "ResourceNotFoundException"), "other"),
-            (answer(400, "AccessDeniedException"), "other"),
+            (answer(400, "ResourceNotFoundException"), "not-found"),
+            (answer(400, "AccessDeniedException"), "denied"),
             (answer(400, "ValidationException"), "other"),
             (
                 Failure::NoAnswer {
@@ -925,7 +887,7 @@ mod tests {
         ];
         for (failure, want) in cases {
             let got = classify("PutItem", "tgw-ha", failure.clone());
-            assert_eq!(kind(&got), want, "{failure:?} gave {got}");
+            assert_eq!(kind(&failure, &got), want, "{failure:?} gave {got}");
         }
     }
 

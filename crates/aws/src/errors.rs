@@ -1,12 +1,19 @@
-//! SDK errors → the engine's [`NetError`], in one place.
+//! SDK failures of every service, classified once ([`Failure::class`]), and the EC2 mapping to
+//! the engine's [`NetError`].
 //!
-//! The engine's executor decides from the variant alone whether to retry: throttling and
-//! server-side failures are retried with backoff, everything else is final. So the mapping is
-//! strict about what it calls retryable: EC2's quota errors (`RouteLimitExceeded`, …) look like
-//! throttling by name but never pass, and are final. A route that vanished is its own variant
-//! only when the caller names the route it was moving ([`Target`]); a missing attachment (the
-//! move's *target*) is never reported as a vanished route, since that would make the engine drop
-//! the route from its ledger.
+//! Contract: [`failure_of`] strips the SDK types from an error (no answer, not sent, or an
+//! answer with a status, a code and a message); [`Failure::class`] says what it means —
+//! throttled, unavailable (retryable), access denied, condition failed, not found, or other —
+//! by one table of codes shared by EC2, DynamoDB, SNS and CloudWatch. Each service then words
+//! its error (naming the resource and the IAM action) from the class, never from a message.
+//!
+//! The engine's executor decides from the [`NetError`] variant alone whether to retry:
+//! throttling and server-side failures are retried with backoff, everything else is final. So
+//! the table is strict about what it calls retryable: EC2's quota errors
+//! (`RouteLimitExceeded`, …) look like throttling by name but never pass, and are final. A route
+//! that vanished is its own variant only when the caller names the route it was moving
+//! ([`Target`]); a missing attachment (the move's *target*) is never reported as a vanished
+//! route, since that would make the engine drop the route from its ledger.
 
 use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -47,9 +54,11 @@ pub(crate) enum Failure {
     },
 }
 
-/// The EC2 throttling codes. `RequestLimitExceeded` is EC2's; the others are what AWS's own
-/// retry classifier treats as throttling, kept so that a proxy or a future code still backs off.
-/// Deliberately not `*LimitExceeded` in general: those are quotas, and retrying never helps.
+/// Throttling codes. `RequestLimitExceeded` is EC2's, `ProvisionedThroughputExceededException`
+/// and `LimitExceededException` (too many control-plane calls at once) DynamoDB's; the others
+/// are what AWS's own retry classifier treats as throttling, kept so that a proxy or a future
+/// code still backs off. Deliberately not `*LimitExceeded` in general: those are quotas
+/// (EC2's `RouteLimitExceeded`, CloudWatch's `LimitExceeded`), and retrying never helps.
 const THROTTLING: &[&str] = &[
     "RequestLimitExceeded",
     "Throttling",
@@ -62,25 +71,138 @@ const THROTTLING: &[&str] = &[
     "BandwidthLimitExceeded",
     "SlowDown",
     "PriorRequestNotComplete",
+    "ProvisionedThroughputExceededException",
+    "LimitExceededException",
 ];
 
-/// Server-side codes that EC2 or a proxy may send with or without a 5xx status.
+/// Server-side or transient codes, sent with or without a 5xx status: retry later.
 const SERVER: &[&str] = &[
     "InternalError",
     "InternalFailure",
+    "InternalServerError",
     "ServiceUnavailable",
     "Unavailable",
     "RequestTimeout",
     "RequestTimeoutException",
+    "TransactionConflictException",
+    "ReplicatedWriteConflictException",
 ];
 
-/// Codes of a request the caller is not allowed to make: name the IAM action.
+/// Codes of a request the caller is not allowed (or not authenticated) to make: the error
+/// names the IAM action.
 const ACCESS: &[&str] = &[
     "UnauthorizedOperation",
     "AccessDenied",
     "AccessDeniedException",
     "AuthFailure",
+    "AuthorizationError",
+    "AuthorizationErrorException",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "MissingAuthenticationTokenException",
+    "ExpiredTokenException",
 ];
+
+/// A conditional write whose condition did not hold (DynamoDB): an answer, not a failure.
+const CONDITION_FAILED: &[&str] = &["ConditionalCheckFailedException"];
+
+/// Codes of a missing resource, besides EC2's `<Something>.NotFound`.
+const NOT_FOUND: &[&str] = &[
+    "NotFound",
+    "NotFoundException",
+    "ResourceNotFound",
+    "ResourceNotFoundException",
+];
+
+/// What a failure means, the same for every service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// Too fast: retry later, slower.
+    Throttled,
+    /// No answer, or a server-side failure: retry later.
+    Unavailable,
+    /// The role may not make this call.
+    AccessDenied,
+    /// The condition of a conditional write did not hold.
+    ConditionFailed,
+    /// The resource the call names does not exist.
+    NotFound,
+    /// Anything else (a bad request, a request never sent): final.
+    Other,
+}
+
+impl Class {
+    pub(crate) fn is_retryable(self) -> bool {
+        matches!(self, Class::Throttled | Class::Unavailable)
+    }
+}
+
+impl Failure {
+    /// The error code without its protocol's decoration: EC2's Query API documents `Client.X` /
+    /// `Server.X` (the wire carries plain `X`), JSON protocols may send `namespace#X`.
+    pub(crate) fn code(&self) -> Option<&str> {
+        let Failure::Answer { code: Some(c), .. } = self else {
+            return None;
+        };
+        let c = c.rsplit('#').next().unwrap_or(c);
+        Some(
+            c.strip_prefix("Client.")
+                .or_else(|| c.strip_prefix("Server."))
+                .unwrap_or(c),
+        )
+    }
+
+    pub(crate) fn status(&self) -> Option<u16> {
+        match self {
+            Failure::Answer { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    pub(crate) fn message(&self) -> &str {
+        match self {
+            Failure::NoAnswer { message }
+            | Failure::NotSent { message }
+            | Failure::Answer { message, .. } => message,
+        }
+    }
+
+    /// Whether the code is one of `list` (codes compare case-insensitively).
+    pub(crate) fn is(&self, list: &[&str]) -> bool {
+        self.code()
+            .is_some_and(|c| list.iter().any(|k| k.eq_ignore_ascii_case(c)))
+    }
+
+    /// The one classification. The order matters only for a code that contradicts its status:
+    /// a throttling code or 429 is throttling whatever else, and a 5xx is retryable unless its
+    /// code says what is wrong.
+    pub(crate) fn class(&self) -> Class {
+        match self {
+            Failure::NoAnswer { .. } => return Class::Unavailable,
+            Failure::NotSent { .. } => return Class::Other,
+            Failure::Answer { .. } => {}
+        }
+        let status = self.status();
+        if self.is(CONDITION_FAILED) {
+            Class::ConditionFailed
+        } else if self.is(THROTTLING) || status == Some(429) {
+            // 429 is not EC2's way (it answers 503 RequestLimitExceeded), but a proxy's.
+            Class::Throttled
+        } else if self.is(ACCESS) {
+            Class::AccessDenied
+        } else if self.is(NOT_FOUND)
+            || self
+                .code()
+                .is_some_and(|c| c.to_ascii_lowercase().ends_with(".notfound"))
+        {
+            Class::NotFound
+        } else if self.is(SERVER) || status.is_some_and(|s| s >= 500) {
+            Class::Unavailable
+        } else {
+            Class::Other
+        }
+    }
+}
 
 /// Codes that mean the route (or its table) is gone. `InvalidRoute.NotFound` is what the delete
 /// call is documented to answer; that the replace call answers the same is likely but
@@ -137,83 +259,56 @@ where
     }
 }
 
-/// The whole decision, on plain data.
+/// The EC2 decision, on plain data: the shared class, refined by what the call was acting on.
 pub(crate) fn classify(op: &str, target: Target<'_>, failure: Failure) -> NetError {
-    let op_owned = op.to_owned();
-    let (status, code, message) = match failure {
-        Failure::NoAnswer { message } => {
-            return NetError::Unavailable {
-                op: op_owned,
-                message: with_target(target, &message),
-            };
-        }
-        Failure::NotSent { message } => {
+    let op = op.to_owned();
+    let message = with_target(target, failure.message());
+    match failure.class() {
+        Class::Throttled => return NetError::Throttled { op, message },
+        Class::AccessDenied => return NetError::AccessDenied { op, message },
+        Class::Unavailable => return NetError::Unavailable { op, message },
+        _ if matches!(failure, Failure::NotSent { .. }) => {
             return NetError::Rejected {
-                op: op_owned,
+                op,
                 code: "RequestNotSent".to_owned(),
-                message: with_target(target, &message),
+                message,
             };
         }
-        Failure::Answer {
-            status,
-            code,
-            message,
-        } => (status, code, message),
-    };
-    // The Query API documents codes as `Client.X` / `Server.X`; the wire carries plain `X`.
-    let bare = code.as_deref().map(|c| {
-        c.strip_prefix("Client.")
-            .or_else(|| c.strip_prefix("Server."))
-            .unwrap_or(c)
-    });
-    let is = |list: &[&str]| bare.is_some_and(|c| list.iter().any(|k| k.eq_ignore_ascii_case(c)));
-
-    // 429 is not EC2's way (it answers 503 RequestLimitExceeded), but a proxy's.
-    if is(THROTTLING) || status == Some(429) {
-        return NetError::Throttled {
-            op: op_owned,
-            message: with_target(target, &message),
-        };
-    }
-    if is(ACCESS) {
-        return NetError::AccessDenied {
-            op: op_owned,
-            message: with_target(target, &message),
-        };
-    }
-    match target {
-        Target::Route { table, cidr } if is(ROUTE_GONE) => {
-            return NetError::RouteNotFound {
-                op: op_owned,
+        Class::NotFound => {
+            let gone = |table: &RouteTableId, destination: String| NetError::RouteNotFound {
+                op: op.clone(),
                 table: table.clone(),
-                destination: cidr.to_owned(),
+                destination,
             };
+            match target {
+                Target::Route { table, cidr } if failure.is(ROUTE_GONE) => {
+                    return gone(table, cidr.to_owned());
+                }
+                Target::PrefixListReference { table, prefix_list }
+                    if failure.is(REFERENCE_GONE)
+                        || failure.code().is_some_and(is_reference_gone) =>
+                {
+                    return gone(table, prefix_list.to_string());
+                }
+                // Something else is missing (the target attachment; a read has no route to
+                // lose): final, unless the server failed while saying so.
+                _ if failure.status().is_some_and(|s| s >= 500) => {
+                    return NetError::Unavailable { op, message };
+                }
+                _ => {}
+            }
         }
-        Target::PrefixListReference { table, prefix_list }
-            if is(REFERENCE_GONE) || bare.is_some_and(is_reference_gone) =>
-        {
-            return NetError::RouteNotFound {
-                op: op_owned,
-                table: table.clone(),
-                destination: prefix_list.to_string(),
-            };
-        }
-        _ => {}
+        Class::ConditionFailed | Class::Other => {}
     }
-    if is(SERVER) || status.is_some_and(|s| s >= 500) {
-        return NetError::Unavailable {
-            op: op_owned,
-            message: with_target(target, &message),
-        };
-    }
-    NetError::Rejected {
-        op: op_owned,
-        code: bare.map_or_else(
-            || status.map_or_else(|| "Unknown".to_owned(), |s| format!("HTTP{s}")),
-            str::to_owned,
-        ),
-        message: with_target(target, &message),
-    }
+    let code = failure.code().map_or_else(
+        || {
+            failure
+                .status()
+                .map_or_else(|| "Unknown".to_owned(), |s| format!("HTTP{s}"))
+        },
+        str::to_owned,
+    );
+    NetError::Rejected { op, code, message }
 }
 
 fn is_reference_gone(code: &str) -> bool {
@@ -364,6 +459,56 @@ mod tests {
             let got = classify("ReplaceTransitGatewayRoute", target, failure.clone());
             assert_eq!(kind(&got), want, "{failure:?} on {target:?} gave {got}");
         }
+    }
+
+    /// One table for every service: EC2, DynamoDB, SNS and CloudWatch codes.
+    #[test]
+    fn one_class_per_code() {
+        let cases = [
+            ("RequestLimitExceeded", 503, Class::Throttled),
+            (
+                "ProvisionedThroughputExceededException",
+                400,
+                Class::Throttled,
+            ),
+            ("Throttling", 400, Class::Throttled),
+            ("SomethingNew", 429, Class::Throttled),
+            ("RouteLimitExceeded", 400, Class::Other),
+            ("LimitExceeded", 400, Class::Other),
+            ("InternalServerError", 500, Class::Unavailable),
+            ("ServiceUnavailable", 400, Class::Unavailable),
+            ("SomethingNew", 502, Class::Unavailable),
+            ("UnauthorizedOperation", 403, Class::AccessDenied),
+            ("AccessDeniedException", 400, Class::AccessDenied),
+            ("AuthorizationError", 403, Class::AccessDenied),
+            ("Client.UnauthorizedOperation", 400, Class::AccessDenied),
+            (
+                "ConditionalCheckFailedException",
+                400,
+                Class::ConditionFailed,
+            ),
+            (
+                "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+                400,
+                Class::ConditionFailed,
+            ),
+            ("ResourceNotFoundException", 400, Class::NotFound),
+            ("NotFound", 404, Class::NotFound),
+            ("InvalidRoute.NotFound", 400, Class::NotFound),
+            ("ValidationException", 400, Class::Other),
+        ];
+        for (code, status, want) in cases {
+            assert_eq!(answer(status, code).class(), want, "{code} {status}");
+        }
+        let no_answer = Failure::NoAnswer {
+            message: "timed out".into(),
+        };
+        assert_eq!(no_answer.class(), Class::Unavailable);
+        assert!(no_answer.class().is_retryable());
+        let not_sent = Failure::NotSent {
+            message: "no credentials".into(),
+        };
+        assert_eq!(not_sent.class(), Class::Other);
     }
 
     #[test]

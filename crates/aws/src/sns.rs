@@ -6,7 +6,7 @@
 //! `group` and `tgw`, so that a subscription's filter policy can, say, page only on `down`.
 //! Errors name the topic and, when the role lacks it, the IAM action.
 
-use crate::errors::{Failure, failure_of};
+use crate::errors::{Class, Failure, failure_of};
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
 use aws_sdk_sns::types::MessageAttributeValue;
@@ -80,36 +80,26 @@ impl Notifier for SnsNotifier {
     }
 }
 
-/// The SNS error, naming the topic.
+/// The SNS error, naming the topic, by the shared classification.
 fn classify(topic: &str, failure: Failure) -> NotifyError {
-    let text = match failure {
-        Failure::NoAnswer { message } => {
+    let message = failure.message();
+    let text = match (&failure, failure.class()) {
+        (Failure::NoAnswer { .. }, _) => {
             format!("publish to sns topic {topic}: no answer: {message}")
         }
-        Failure::NotSent { message } => {
+        (Failure::NotSent { .. }, _) => {
             format!("publish to sns topic {topic}: request not sent: {message}")
         }
-        Failure::Answer {
-            status,
-            code,
-            message,
-        } => match code.as_deref() {
-            Some("NotFound" | "NotFoundException") => {
-                format!("sns topic {topic} does not exist: {message}")
-            }
-            Some(
-                "AuthorizationError"
-                | "AuthorizationErrorException"
-                | "AccessDenied"
-                | "AccessDeniedException",
-            ) => format!(
-                "not allowed to publish to sns topic {topic}: {message} (the role needs \
-                 sns:Publish on it)"
-            ),
+        (_, Class::NotFound) => format!("sns topic {topic} does not exist: {message}"),
+        (_, Class::AccessDenied) => format!(
+            "not allowed to publish to sns topic {topic}: {message} (the role needs \
+             sns:Publish on it)"
+        ),
+        _ => match failure.code() {
             Some(code) => format!("publish to sns topic {topic}: {code}: {message}"),
             None => format!(
                 "publish to sns topic {topic}: HTTP {}: {message}",
-                status.unwrap_or_default()
+                failure.status().unwrap_or_default()
             ),
         },
     };

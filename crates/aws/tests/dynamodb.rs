@@ -365,7 +365,7 @@ async fn missing_table_says_how_to_create_it() {
     let store = DynamoStore::new(client().await, "tgw-ha-test-never-created");
     let err = store.load(&TgwId::new("tgw-0x")).await.unwrap_err();
     let text = err.to_string();
-    assert!(matches!(err, StoreError::Other(_)), "{err:?}");
+    assert!(matches!(err, StoreError::NotFound(_)), "{err:?}");
     assert!(
         text.contains("table tgw-ha-test-never-created does not exist"),
         "{text}"

@@ -86,12 +86,21 @@ pub trait Network: Send + Sync {
     ) -> Result<(), NetError>;
 }
 
+/// Errors of the state store and the lease. Only `Conflict` and `Unavailable` are worth a retry;
+/// the others need a person (create the table, grant the action, fix the data).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     #[error("state of {tgw} changed since version {expected} (another writer): retry")]
     Conflict { tgw: TgwId, expected: u64 },
+    /// Throttled, a server-side failure, no answer: retryable.
     #[error("state store unavailable: {0}")]
     Unavailable(String),
+    /// The store itself is missing (a DynamoDB table not created).
+    #[error("state store: {0}")]
+    NotFound(String),
+    /// The role may not make the call; the message names the IAM action.
+    #[error("state store: {0}")]
+    AccessDenied(String),
     #[error("state store: {0}")]
     Other(String),
 }
