@@ -636,12 +636,15 @@ impl Watch<'_> {
         }
         match &result {
             Ok(o) => {
-                // A run that met another's lease on the TGW made no decision: that run read the
-                // world before this change, maybe. Try again at the next poll.
-                let busy = o
-                    .tgws
-                    .iter()
-                    .any(|t| t.groups.is_empty() && t.error.is_none());
+                // A run that met another's lease on the TGW made no decision (an empty outcome
+                // for it): the holder may have read the world before this change. Try again at
+                // the next poll. (A TGW whose groups are all invalid reports them: not busy.)
+                let busy = o.tgws.iter().any(|t| {
+                    t.groups.is_empty()
+                        && t.invalid.is_empty()
+                        && t.planned.is_empty()
+                        && t.error.is_none()
+                });
                 tracing::info!(
                     trigger = %what, moved = o.moved(), busy,
                     notes = %o.notes.join("; "), "watch: run done"

@@ -403,3 +403,42 @@ async fn with_failback_the_poll_that_sees_the_primary_become_stable_fails_back()
     assert_eq!(s.runs, 4, "{s:#?}");
     assert_eq!(s.moves, 2 * PARIS_MOVES);
 }
+
+#[tokio::test]
+async fn a_tgw_whose_only_group_is_invalid_does_not_make_every_poll_sweep_again() {
+    use tgw_ha_core::ids::{AttachmentId, VpnId};
+    use tgw_ha_core::model::{Tunnel, VpnConnection, VpnState};
+    use tgw_ha_sim::{ResourceType, SimAttachment};
+    let mut world = demo_world();
+    // A second TGW whose one tagged VPN makes a group of one: invalid, reported, left alone.
+    let tgw = TgwId::new("tgw-0b1b2c3d4e5f6a7b8");
+    let since = world.vpn_connections[0].tunnels[0].last_status_change;
+    world.transit_gateways.push(tgw.clone());
+    world.vpn_connections.push(VpnConnection {
+        id: VpnId::new("vpn-0b1b2c3d4e5f60001"),
+        state: VpnState::Available,
+        transit_gateway_id: Some(tgw.clone()),
+        tags: [("solo".to_owned(), "primary".to_owned())].into(),
+        tunnels: vec![Tunnel {
+            outside_ip: "192.0.2.1".into(),
+            status: Up,
+            last_status_change: since,
+        }],
+    });
+    world.attachments.push(SimAttachment {
+        id: AttachmentId::new("tgw-attach-0b1b2c3d4e5f70001"),
+        transit_gateway_id: tgw,
+        resource_type: ResourceType::Vpn,
+        resource_id: "vpn-0b1b2c3d4e5f60001".into(),
+        state: "available".into(),
+    });
+    let sim = Sim::new(world);
+    let w = watcher(&sim, "watcher");
+    let mut watch = w.start(&RunOptions::default()).await.expect("free");
+    for _ in 0..4 {
+        watch.poll().await;
+        advance(&sim, 5);
+    }
+    let s = watch.finish().await;
+    assert_eq!((s.polls, s.runs, s.run_errors), (4, 1, 0), "{s:#?}");
+}
