@@ -50,12 +50,6 @@ fn assert_moved_between(
     }
 }
 
-/// Wait (for real) until `t` has passed.
-async fn sleep_until(t: Timestamp) {
-    let d = (t - now()).to_std().unwrap_or_default();
-    tokio::time::sleep(d + Duration::from_millis(100)).await;
-}
-
 fn error_of(r: Result<tgw_ha_engine::Outcome, HandlerError>) -> HandlerError {
     match r {
         Ok(o) => panic!("expected an error, got {o:#?}"),
@@ -177,9 +171,10 @@ async fn alarm_fails_over_and_ok_fails_back_only_after_hold_down() {
     );
 
     // The hold-down over, the next pass (here the schedule's) fails back.
-    sleep_until(t_ok + chrono::Duration::seconds(HOLD_DOWN)).await;
+    f.clock
+        .skip_past(t_ok + chrono::Duration::seconds(HOLD_DOWN));
     let o = f
-        .invoke(fixture_at("scheduled.json", now()))
+        .invoke(fixture_at("scheduled.json", f.clock.now()))
         .await
         .expect("sweep");
     assert_eq!(o.moved(), PARIS_MOVES, "{o:#?}");
@@ -258,7 +253,8 @@ async fn network_manager_events_act_in_the_tgw_region() {
     );
 
     // The same event delivered again after the hold-down: failback.
-    sleep_until(t_up + chrono::Duration::seconds(HOLD_DOWN)).await;
+    f.clock
+        .skip_past(t_up + chrono::Duration::seconds(HOLD_DOWN));
     let o = f.invoke(up).await.expect("up again");
     assert_eq!(o.moved(), PARIS_MOVES, "{o:#?}");
     assert_eq!(sb.routes(), start);

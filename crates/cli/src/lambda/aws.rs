@@ -75,6 +75,13 @@ impl AwsBackend {
         self
     }
 
+    /// Read time from `clock` (tests: a clock they move past a hold-down or a lease instead of
+    /// waiting). Call before the first request: the EC2 ports built take the clock then.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     /// Send `region`'s EC2 requests to `url` (tests run one sandbox per Region).
     pub fn with_ec2_endpoint_for(mut self, region: &str, url: String) -> Self {
         self.ec2_endpoints.insert(region.to_owned(), url);

@@ -120,6 +120,39 @@ pub fn now() -> Timestamp {
     SystemClock.now()
 }
 
+/// The real clock, moved forward on demand: tests skip a hold-down or a lease's lifetime
+/// instead of sleeping through it. Time still runs (the sandbox and moto see real requests).
+#[derive(Default)]
+pub struct SkipClock {
+    ahead: Mutex<chrono::Duration>,
+}
+
+impl SkipClock {
+    fn ahead(&self) -> chrono::Duration {
+        *self.ahead.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Move this clock just past `t` (no-op if it is already past).
+    pub fn skip_past(&self, t: Timestamp) {
+        let gap = t - self.now();
+        if gap >= chrono::Duration::zero() {
+            *self.ahead.lock().unwrap_or_else(|e| e.into_inner()) +=
+                gap + chrono::Duration::milliseconds(1);
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Clock for SkipClock {
+    fn now(&self) -> Timestamp {
+        SystemClock.now() + self.ahead()
+    }
+
+    async fn sleep_until(&self, t: Timestamp) {
+        SystemClock.sleep_until(t - self.ahead()).await;
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The world
 
@@ -397,6 +430,8 @@ pub async fn stored(table: &str, region: &str) -> (u64, TgwState) {
 /// sandbox, home Region `region`, configuration from `vars` (as environment variables).
 pub struct Fixture {
     pub handler: Arc<Handler>,
+    /// The handler's clock: skip it past a hold-down rather than wait for it.
+    pub clock: Arc<SkipClock>,
     pub emf: Arc<Mutex<Vec<Value>>>,
     pub table: String,
     pub topic: String,
@@ -418,12 +453,15 @@ pub async fn aws_handler(sb: &Sandbox, name: &str, region: &str, vars: &[(&str, 
             .map(|(_, v)| v.clone())
     })
     .expect("config");
+    let clock = Arc::new(SkipClock::default());
     let backend = AwsBackend::new(moto::sdk_config_in(region).await, &config)
-        .with_ec2_endpoint(Some(sb.url.clone()));
+        .with_ec2_endpoint(Some(sb.url.clone()))
+        .with_clock(clock.clone());
     let emf = Arc::new(Mutex::new(Vec::new()));
     let handler = Handler::new(config, Arc::new(backend)).with_emf(EmfSink::Memory(emf.clone()));
     Fixture {
         handler: Arc::new(handler),
+        clock,
         emf,
         table,
         topic,
