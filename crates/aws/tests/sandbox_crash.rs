@@ -24,6 +24,7 @@ use tgw_ha_core::model::{Attachment, Route, RouteKey, RouteTable, TunnelStatus, 
 use tgw_ha_core::trigger::{OperatorAction, Trigger};
 use tgw_ha_engine::executor::{Bucket, ExecutorConfig};
 use tgw_ha_engine::ports::{Clock, NetError, Network, Ports, SystemClock};
+use tgw_ha_engine::testing::SkipClock;
 use tgw_ha_engine::{Engine, EngineConfig, EngineError};
 use tgw_ha_sim::demo_world::{self as demo, demo_world};
 use tgw_ha_sim::sandbox::{self, Limits, RunningSandbox, SandboxConfig};
@@ -147,15 +148,21 @@ impl Network for CrashAfter {
     }
 }
 
-/// An engine over `network` with the sandbox world's store and lease, on the real clock.
-fn engine(sb: &RunningSandbox, network: Arc<dyn Network>, owner: &str) -> Engine {
+/// An engine over `network` with the sandbox world's store and lease, on `clock` (the real
+/// clock, which the test may skip forward).
+fn engine(
+    sb: &RunningSandbox,
+    network: Arc<dyn Network>,
+    owner: &str,
+    clock: Arc<SkipClock>,
+) -> Engine {
     let world = sb.world().clone();
     let ports = Ports {
         network,
         store: Arc::new(MemoryStore::new(world.clone())),
         lease: Arc::new(MemoryLease::new(world)),
         notifier: Arc::new(RecordingNotifier::new()),
-        clock: Arc::new(SystemClock),
+        clock,
     };
     Engine::new(
         ports,
@@ -263,7 +270,7 @@ async fn crash_after_k_moves_then_resume(k: usize) {
 
     // The run that dies.
     let crashing = Arc::new(CrashAfter::new(ec2_network(&sb.url()).await, k));
-    let first = Arc::new(engine(&sb, crashing, "crashing-run"));
+    let first = Arc::new(engine(&sb, crashing, "crashing-run", Arc::default()));
     let err = tokio::spawn(async move { first.handle(&sweep()).await })
         .await
         .expect_err("the run dies mid-way");
@@ -291,7 +298,13 @@ async fn crash_after_k_moves_then_resume(k: usize) {
     assert_eq!(lease.owner, "crashing-run");
 
     // The restart: busy until the dead run's lease expires, then it converges.
-    let next = engine(&sb, Arc::new(ec2_network(&sb.url()).await), "restarted-run");
+    let clock = Arc::new(SkipClock::default());
+    let next = engine(
+        &sb,
+        Arc::new(ec2_network(&sb.url()).await),
+        "restarted-run",
+        clock.clone(),
+    );
     // A sweep is a look: it meets the dead run's lease, succeeds with a note, moves nothing;
     // an operator's reconcile is told the TGW is busy.
     let look = next
@@ -316,10 +329,8 @@ async fn crash_after_k_moves_then_resume(k: usize) {
         matches!(busy, Err(EngineError::Busy { .. })),
         "k = {k}: the dead run's lease still holds: {busy:?}"
     );
-    let wait = (lease.expires - SystemClock.now())
-        .to_std()
-        .unwrap_or_default();
-    tokio::time::sleep(wait + Duration::from_millis(50)).await;
+    // The dead run's lease expires: skip the restarted run's clock past it, no sleep.
+    clock.skip_past(lease.expires);
     let out = next
         .handle(&sweep())
         .await

@@ -19,6 +19,8 @@ pub mod ports;
 pub mod prefix_lists;
 pub mod reconcile;
 pub mod scoped;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod watch;
 
 pub use outcome::{EngineError, Outcome};

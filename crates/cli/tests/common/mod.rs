@@ -22,6 +22,7 @@ use tgw_ha_core::model::{Tunnel, TunnelStatus, VpnConnection, VpnState};
 use tgw_ha_core::state::TgwState;
 use tgw_ha_engine::Outcome;
 use tgw_ha_engine::ports::{Clock, StateStore, SystemClock};
+pub use tgw_ha_engine::testing::SkipClock;
 use tgw_ha_sim::demo_world::{self as demo, demo_world};
 use tgw_ha_sim::sandbox::{self, SandboxConfig, SandboxState};
 use tgw_ha_sim::world::lock;
@@ -118,39 +119,6 @@ pub fn fixture_at(name: &str, t: Timestamp) -> Value {
 
 pub fn now() -> Timestamp {
     SystemClock.now()
-}
-
-/// The real clock, moved forward on demand: tests skip a hold-down or a lease's lifetime
-/// instead of sleeping through it. Time still runs (the sandbox and moto see real requests).
-#[derive(Default)]
-pub struct SkipClock {
-    ahead: Mutex<chrono::Duration>,
-}
-
-impl SkipClock {
-    fn ahead(&self) -> chrono::Duration {
-        *self.ahead.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Move this clock just past `t` (no-op if it is already past).
-    pub fn skip_past(&self, t: Timestamp) {
-        let gap = t - self.now();
-        if gap >= chrono::Duration::zero() {
-            *self.ahead.lock().unwrap_or_else(|e| e.into_inner()) +=
-                gap + chrono::Duration::milliseconds(1);
-        }
-    }
-}
-
-#[async_trait::async_trait]
-impl Clock for SkipClock {
-    fn now(&self) -> Timestamp {
-        SystemClock.now() + self.ahead()
-    }
-
-    async fn sleep_until(&self, t: Timestamp) {
-        SystemClock.sleep_until(t - self.ahead()).await;
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
