@@ -271,6 +271,40 @@ impl Trigger {
         })
     }
 
+    /// The trigger's kind, one word for logs and metrics: `vpn`, `tgw`, `notice`, `all`,
+    /// `operator`, `ignore`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Trigger::Vpn { .. } => "vpn",
+            Trigger::Tgw { .. } => "tgw",
+            Trigger::Notice { .. } => "notice",
+            Trigger::All { .. } => "all",
+            Trigger::Operator { .. } => "operator",
+            Trigger::Ignore { .. } => "ignore",
+        }
+    }
+
+    /// The Region whose EC2 the trigger is about, when it says (a Network Manager event names
+    /// its TGW's Region; an alarm, a notice or an operator action does not).
+    pub fn region(&self) -> Option<&str> {
+        match self {
+            Trigger::Vpn { region, .. } | Trigger::Tgw { region, .. } | Trigger::All { region } => {
+                region.as_deref()
+            }
+            Trigger::Notice { .. } | Trigger::Operator { .. } | Trigger::Ignore { .. } => None,
+        }
+    }
+
+    /// Whether handling the trigger may write routes or state: everything but an ignored event,
+    /// a read-only operator action (`status`) and an operator's dry run.
+    pub fn writes(&self) -> bool {
+        match self {
+            Trigger::Ignore { .. } => false,
+            Trigger::Operator { action, dry_run } => action.writes() && !dry_run,
+            _ => true,
+        }
+    }
+
     /// A short description for logs and outcomes.
     pub fn describe(&self) -> String {
         match self {
@@ -297,5 +331,101 @@ impl Trigger {
             }
             Trigger::Ignore { reason } => format!("ignored: {reason}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vpn(region: Option<&str>) -> Trigger {
+        Trigger::Vpn {
+            signal: SignalEvent {
+                vpn: VpnId::new("vpn-0a1b2c3d4e5f60001"),
+                tunnel: None,
+                status: Some(TunnelStatus::Down),
+                at: chrono::DateTime::UNIX_EPOCH,
+                source: SignalSource::CloudWatchAlarm,
+            },
+            region: region.map(str::to_owned),
+        }
+    }
+
+    fn operator(action: OperatorAction, dry_run: bool) -> Trigger {
+        Trigger::Operator { action, dry_run }
+    }
+
+    #[test]
+    fn kind_names_each_variant() {
+        let tgw = Trigger::Tgw {
+            tgw: TgwId::new("tgw-1"),
+            region: None,
+            reason: "routing update".into(),
+        };
+        let notice = Trigger::Notice {
+            vpn: VpnId::new("vpn-1"),
+            reason: "maintenance".into(),
+        };
+        let ignore = Trigger::Ignore {
+            reason: "other namespace".into(),
+        };
+        let status = operator(OperatorAction::Status { group: None }, false);
+        let kinds: Vec<_> = [
+            vpn(None),
+            tgw,
+            notice,
+            Trigger::All { region: None },
+            status,
+            ignore,
+        ]
+        .iter()
+        .map(Trigger::kind)
+        .collect();
+        assert_eq!(kinds, ["vpn", "tgw", "notice", "all", "operator", "ignore"]);
+    }
+
+    #[test]
+    fn region_is_the_one_the_event_names() {
+        assert_eq!(vpn(Some("eu-west-1")).region(), Some("eu-west-1"));
+        assert_eq!(vpn(None).region(), None);
+        let tgw = Trigger::Tgw {
+            tgw: TgwId::new("tgw-1"),
+            region: Some("us-east-1".into()),
+            reason: "routing update".into(),
+        };
+        assert_eq!(tgw.region(), Some("us-east-1"));
+        let all = Trigger::All {
+            region: Some("ap-south-1".into()),
+        };
+        assert_eq!(all.region(), Some("ap-south-1"));
+        // An operator action says where to run outside the trigger (the invocation's `region`).
+        let op = operator(OperatorAction::Reconcile { group: None }, false);
+        assert_eq!(op.region(), None);
+        let notice = Trigger::Notice {
+            vpn: VpnId::new("vpn-1"),
+            reason: "maintenance".into(),
+        };
+        assert_eq!(notice.region(), None);
+    }
+
+    #[test]
+    fn writes_unless_ignored_read_only_or_dry() {
+        assert!(vpn(None).writes());
+        assert!(Trigger::All { region: None }.writes());
+        assert!(
+            !Trigger::Ignore {
+                reason: "not ours".into()
+            }
+            .writes()
+        );
+        let reconcile = OperatorAction::Reconcile { group: None };
+        assert!(operator(reconcile.clone(), false).writes());
+        assert!(!operator(reconcile, true).writes());
+        assert!(!operator(OperatorAction::Status { group: None }, false).writes());
+        let failover = OperatorAction::Failover {
+            group: GroupName::new("paris"),
+            to: None,
+        };
+        assert!(operator(failover, false).writes());
     }
 }
