@@ -11,6 +11,7 @@
 //! The words (group, member, home, active, ledger, healthy, stable, pinned) are those of
 //! `DESIGN.md`; each module documents the part of the decision it owns.
 
+pub mod action;
 pub mod alarms;
 pub mod conversion;
 pub mod events;

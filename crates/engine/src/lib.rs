@@ -14,6 +14,7 @@
 pub mod conformance;
 pub mod conversion;
 pub mod executor;
+pub mod layer;
 pub mod outcome;
 pub mod ports;
 pub mod prefix_lists;
