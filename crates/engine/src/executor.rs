@@ -2,12 +2,14 @@
 //!
 //! EC2 throttles per account, Region and API action with token buckets (mutating 50 burst /
 //! 5 per s; non-mutating 100 / 20 per s, AWS-FACTS.md). The executor keeps one bucket per action
-//! with the same shape, so that a large failover runs at EC2's pace instead of bouncing off
-//! `RequestLimitExceeded`; what throttling still happens (other clients share the account's
-//! budget) is retried with jittered exponential backoff. Other errors are never retried.
+//! with the same shape (the [`TokenBucket`] the sim's sandbox also models EC2 with), so that a
+//! large failover runs at EC2's pace instead of bouncing off `RequestLimitExceeded`; what
+//! throttling still happens (other clients share the account's budget) is retried with
+//! jittered exponential backoff. Other errors are never retried.
 //! Waiting goes through the [`Clock`] port, so under the sim's virtual clock nothing sleeps.
 
 use crate::ports::{Clock, NetError};
+use crate::token_bucket::TokenBucket;
 use rand::{Rng, SeedableRng, rngs::SmallRng};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -16,11 +18,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tgw_ha_core::Timestamp;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Bucket {
-    pub burst: f64,
-    pub per_second: f64,
-}
+/// The shape of a pacing bucket: the one [`crate::token_bucket::Shape`], under the name the
+/// executor's config has always used.
+pub use crate::token_bucket::Shape as Bucket;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecutorConfig {
@@ -39,14 +39,8 @@ pub struct ExecutorConfig {
 impl Default for ExecutorConfig {
     fn default() -> Self {
         Self {
-            mutating: Bucket {
-                burst: 50.0,
-                per_second: 5.0,
-            },
-            reads: Bucket {
-                burst: 100.0,
-                per_second: 20.0,
-            },
+            mutating: Bucket::EC2_MUTATING,
+            reads: Bucket::EC2_NON_MUTATING,
             concurrency: 50,
             max_attempts: 8,
             base_backoff: Duration::from_millis(200),
@@ -74,40 +68,11 @@ impl CallStats {
     }
 }
 
-/// A token bucket that hands out reservations: a caller that finds it empty books the next
-/// free slot and waits for it, so concurrent callers queue fairly instead of all retrying.
-struct TokenBucket {
-    shape: Bucket,
-    tokens: f64,
-    last: Option<Timestamp>,
-}
-
-impl TokenBucket {
-    fn reserve(&mut self, now: Timestamp) -> Option<Timestamp> {
-        if let Some(last) = self.last {
-            let elapsed = (now - last).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6;
-            if elapsed > 0.0 {
-                self.tokens = (self.tokens + elapsed * self.shape.per_second).min(self.shape.burst);
-                self.last = Some(now);
-            }
-        } else {
-            self.tokens = self.shape.burst;
-            self.last = Some(now);
-        }
-        self.tokens -= 1.0;
-        if self.tokens >= 0.0 {
-            None
-        } else {
-            let wait = -self.tokens / self.shape.per_second;
-            Some(now + chrono::Duration::microseconds((wait * 1e6) as i64))
-        }
-    }
-}
-
 pub struct Executor {
     clock: Arc<dyn Clock>,
     config: ExecutorConfig,
-    buckets: Mutex<BTreeMap<&'static str, TokenBucket>>,
+    /// One per action; a reservation is a token taken into debt, so concurrent callers queue.
+    buckets: Mutex<BTreeMap<&'static str, TokenBucket<Timestamp>>>,
     rng: Mutex<SmallRng>,
     stats: Mutex<BTreeMap<&'static str, CallStats>>,
 }
@@ -151,16 +116,20 @@ impl Executor {
             } else {
                 self.config.reads
             };
-            let bucket = buckets.entry(op).or_insert(TokenBucket {
-                shape,
-                tokens: shape.burst,
-                last: None,
+            let bucket = buckets
+                .entry(op)
+                .or_insert_with(|| TokenBucket::full(shape, now));
+            let wait = bucket.reserve(now);
+            let wake = (!wait.is_zero()).then(|| {
+                chrono::Duration::from_std(wait)
+                    .ok()
+                    .and_then(|d| now.checked_add_signed(d))
+                    .unwrap_or(Timestamp::MAX_UTC)
             });
-            let wake = bucket.reserve(now);
             if let (Some(w), Some(s)) = (wake, stop)
                 && w >= s
             {
-                bucket.tokens += 1.0;
+                bucket.give_back();
                 return false;
             }
             wake

@@ -22,6 +22,7 @@ pub mod reconcile;
 pub mod scoped;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod token_bucket;
 pub mod watch;
 
 pub use outcome::{EngineError, Outcome};

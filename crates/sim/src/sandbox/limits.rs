@@ -2,9 +2,14 @@
 //! (AWS-FACTS.md): mutating 50 burst, 5 per second; non-mutating 100 burst, 20 per second.
 //! A request that finds its bucket empty is answered `RequestLimitExceeded` (HTTP 503) and
 //! spends nothing. Buckets start full and refill on the real (monotonic) clock.
+//!
+//! The bucket is the engine's [`TokenBucket`], the one its executor paces itself with: the
+//! sandbox takes tokens EC2's way ([`TokenBucket::try_take`], refuse and spend nothing) where the
+//! executor books them ahead.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use tgw_ha_engine::token_bucket::{Shape, TokenBucket};
 use tokio::time::Instant;
 
 /// Whether the sandbox throttles like EC2.
@@ -38,73 +43,26 @@ impl std::fmt::Display for Limits {
     }
 }
 
-/// The shape of one bucket.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Shape {
-    pub burst: f64,
-    pub per_second: f64,
-}
-
-pub const MUTATING: Shape = Shape {
-    burst: 50.0,
-    per_second: 5.0,
-};
-pub const NON_MUTATING: Shape = Shape {
-    burst: 100.0,
-    per_second: 20.0,
-};
-
-#[derive(Debug)]
-struct Bucket {
-    shape: Shape,
-    tokens: f64,
-    at: Instant,
-}
-
-impl Bucket {
-    fn full(shape: Shape, now: Instant) -> Self {
-        Bucket {
-            shape,
-            tokens: shape.burst,
-            at: now,
-        }
-    }
-
-    fn refill(&mut self, now: Instant) {
-        let dt = now.saturating_duration_since(self.at).as_secs_f64();
-        self.tokens = (self.tokens + dt * self.shape.per_second).min(self.shape.burst);
-        self.at = now;
-    }
-}
-
 /// Every action's bucket. Cheap to reset (switching limits on starts every bucket full).
 #[derive(Debug, Default)]
 pub struct Limiter {
-    buckets: BTreeMap<String, Bucket>,
+    /// On the monotonic clock (`tokio`'s, so that a test with paused time can move it).
+    buckets: BTreeMap<String, TokenBucket<std::time::Instant>>,
 }
 
 impl Limiter {
     /// Take one token from `action`'s bucket; `false`: throttled.
     pub fn admit(&mut self, action: &str, mutating: bool, now: Instant) -> bool {
-        let shape = if mutating { MUTATING } else { NON_MUTATING };
-        let b = self
-            .buckets
+        let now = now.into_std();
+        self.buckets
             .entry(action.to_owned())
-            .or_insert_with(|| Bucket::full(shape, now));
-        b.refill(now);
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+            .or_insert_with(|| TokenBucket::full(Shape::ec2(mutating), now))
+            .try_take(now)
     }
 
     /// Tokens left in `action`'s bucket (full if it was never used), for the admin view.
     pub fn tokens(&mut self, action: &str, now: Instant) -> Option<f64> {
-        let b = self.buckets.get_mut(action)?;
-        b.refill(now);
-        Some(b.tokens)
+        Some(self.buckets.get_mut(action)?.tokens(now.into_std()))
     }
 
     pub fn reset(&mut self) {
