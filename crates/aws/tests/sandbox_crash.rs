@@ -4,7 +4,7 @@
 //! store and lease), once the dead run's short lease has expired, converges with no route lost
 //! or duplicated, a ledger that matches the routes, and nothing left to do.
 //!
-//! The crash is injected by a `Network` wrapper that panics on the (k+1)-th move call before
+//! The crash is injected by a `Network` layer that panics on the (k+1)-th move call before
 //! forwarding it. The engine moves up to 50 routes at once; the wrapper lets the moves already
 //! sent finish before it panics, so that exactly k moves have reached the sandbox.
 //!
@@ -19,10 +19,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 use tgw_ha_aws::{AwsOptions, Ec2Network, ec2_client, load_sdk_config_with};
-use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId, TgwId, VpnId};
-use tgw_ha_core::model::{Attachment, Route, RouteKey, RouteTable, TunnelStatus, VpnConnection};
+use tgw_ha_core::ids::{AttachmentId, TgwId, VpnId};
+use tgw_ha_core::model::{RouteKey, TunnelStatus};
 use tgw_ha_core::trigger::{OperatorAction, Trigger};
 use tgw_ha_engine::executor::{Bucket, ExecutorConfig};
+use tgw_ha_engine::layer::{Layer, Layered, Write};
 use tgw_ha_engine::ports::{Clock, NetError, Network, Ports, SystemClock};
 use tgw_ha_engine::testing::SkipClock;
 use tgw_ha_engine::{Engine, EngineConfig, EngineError};
@@ -52,10 +53,9 @@ async fn ec2_network(url: &str) -> Ec2Network {
     Ec2Network::new(ec2_client(&load_sdk_config_with(loader, &opts).await))
 }
 
-/// `Ec2Network`, except that the (k+1)-th move call panics before it is sent: the process dies
-/// with k moves made.
+/// A layer over `Ec2Network`: the (k+1)-th move call panics before it is sent, so the process
+/// dies with k moves made.
 struct CrashAfter {
-    inner: Ec2Network,
     k: usize,
     moves_left: AtomicUsize,
     /// Moves sent and not yet answered.
@@ -72,9 +72,8 @@ impl Drop for InFlight<'_> {
 }
 
 impl CrashAfter {
-    fn new(inner: Ec2Network, k: usize) -> Self {
+    fn new(k: usize) -> Self {
         CrashAfter {
-            inner,
             k,
             moves_left: AtomicUsize::new(k),
             in_flight: AtomicUsize::new(0),
@@ -102,49 +101,10 @@ impl CrashAfter {
 }
 
 #[async_trait]
-impl Network for CrashAfter {
-    async fn vpn_connections(&self) -> Result<Vec<VpnConnection>, NetError> {
-        self.inner.vpn_connections().await
-    }
-    async fn vpn_attachments(&self, tgw: &TgwId) -> Result<Vec<Attachment>, NetError> {
-        self.inner.vpn_attachments(tgw).await
-    }
-    async fn route_tables(&self, tgw: &TgwId) -> Result<Vec<RouteTable>, NetError> {
-        self.inner.route_tables(tgw).await
-    }
-    async fn static_routes(
-        &self,
-        table: &RouteTableId,
-        attachments: &[AttachmentId],
-    ) -> Result<Vec<Route>, NetError> {
-        self.inner.static_routes(table, attachments).await
-    }
-    async fn prefix_list_references(
-        &self,
-        table: &RouteTableId,
-        attachments: &[AttachmentId],
-    ) -> Result<Vec<Route>, NetError> {
-        self.inner.prefix_list_references(table, attachments).await
-    }
-    async fn replace_route(
-        &self,
-        table: &RouteTableId,
-        cidr: &str,
-        to: &AttachmentId,
-    ) -> Result<(), NetError> {
+impl Layer for CrashAfter {
+    async fn write(&self, inner: &dyn Network, write: Write<'_>) -> Result<(), NetError> {
         let _sent = self.admit().await;
-        self.inner.replace_route(table, cidr, to).await
-    }
-    async fn modify_prefix_list_reference(
-        &self,
-        table: &RouteTableId,
-        prefix_list: &PrefixListId,
-        to: &AttachmentId,
-    ) -> Result<(), NetError> {
-        let _sent = self.admit().await;
-        self.inner
-            .modify_prefix_list_reference(table, prefix_list, to)
-            .await
+        write.send(inner).await
     }
 }
 
@@ -269,7 +229,10 @@ async fn crash_after_k_moves_then_resume(k: usize) {
     let tgw = TgwId::new(demo::TGW);
 
     // The run that dies.
-    let crashing = Arc::new(CrashAfter::new(ec2_network(&sb.url()).await, k));
+    let crashing = Arc::new(Layered::new(
+        Arc::new(ec2_network(&sb.url()).await),
+        CrashAfter::new(k),
+    ));
     let first = Arc::new(engine(&sb, crashing, "crashing-run", Arc::default()));
     let err = tokio::spawn(async move { first.handle(&sweep()).await })
         .await

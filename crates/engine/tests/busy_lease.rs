@@ -4,22 +4,16 @@
 
 mod common;
 
-use async_trait::async_trait;
 use common::*;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId, TgwId};
 use tgw_ha_core::model::TunnelStatus::{Down, Up};
-use tgw_ha_core::model::{Attachment, Route, RouteTable, VpnConnection};
 use tgw_ha_core::planner::GroupStatus;
 use tgw_ha_core::policy::Policy;
 use tgw_ha_core::state::{Signal, SignalSource, TgwState};
 use tgw_ha_core::trigger::{SignalEvent, Trigger};
-use tgw_ha_engine::ports::{NetError, Network};
 use tgw_ha_engine::reconcile::merge_stored_signals;
 use tgw_ha_engine::{Engine, EngineConfig, Outcome};
 use tgw_ha_sim::demo_world::{self as demo, demo_world};
-use tgw_ha_sim::{LeaseRecord, Sim};
+use tgw_ha_sim::{Gate, LeaseRecord, Sim};
 
 fn busy_note(o: &Outcome) -> bool {
     let want = format!("another run holds the lease on {}", demo::TGW);
@@ -148,80 +142,14 @@ async fn a_down_or_up_meeting_a_busy_lease_is_stored_without_the_lease() {
     assert_eq!(state(&sim, &demo_tgw()).signals[0].status, Up);
 }
 
-/// A network whose moves wait at a gate, so that the run holding the lease is mid-failover
-/// while the test sends other triggers.
-struct Gated {
-    inner: Arc<dyn Network>,
-    gate: Arc<tokio::sync::Semaphore>,
-    waiting: Arc<AtomicUsize>,
-}
-
-impl Gated {
-    async fn pass(&self) {
-        self.waiting.fetch_add(1, Ordering::SeqCst);
-        self.gate.acquire().await.expect("gate").forget();
-    }
-}
-
-#[async_trait]
-impl Network for Gated {
-    async fn vpn_connections(&self) -> Result<Vec<VpnConnection>, NetError> {
-        self.inner.vpn_connections().await
-    }
-    async fn vpn_attachments(&self, tgw: &TgwId) -> Result<Vec<Attachment>, NetError> {
-        self.inner.vpn_attachments(tgw).await
-    }
-    async fn route_tables(&self, tgw: &TgwId) -> Result<Vec<RouteTable>, NetError> {
-        self.inner.route_tables(tgw).await
-    }
-    async fn static_routes(
-        &self,
-        table: &RouteTableId,
-        attachments: &[AttachmentId],
-    ) -> Result<Vec<Route>, NetError> {
-        self.inner.static_routes(table, attachments).await
-    }
-    async fn prefix_list_references(
-        &self,
-        table: &RouteTableId,
-        attachments: &[AttachmentId],
-    ) -> Result<Vec<Route>, NetError> {
-        self.inner.prefix_list_references(table, attachments).await
-    }
-    async fn replace_route(
-        &self,
-        table: &RouteTableId,
-        cidr: &str,
-        to: &AttachmentId,
-    ) -> Result<(), NetError> {
-        self.pass().await;
-        self.inner.replace_route(table, cidr, to).await
-    }
-    async fn modify_prefix_list_reference(
-        &self,
-        table: &RouteTableId,
-        prefix_list: &PrefixListId,
-        to: &AttachmentId,
-    ) -> Result<(), NetError> {
-        self.pass().await;
-        self.inner
-            .modify_prefix_list_reference(table, prefix_list, to)
-            .await
-    }
-}
-
 #[tokio::test]
 async fn a_down_arriving_while_another_run_moves_is_acted_on_by_that_run() {
     let initial = demo_world();
     let sim = Sim::new(initial.clone());
-    let gate = Arc::new(tokio::sync::Semaphore::new(0));
-    let waiting = Arc::new(AtomicUsize::new(0));
+    // The holder's moves wait at a gate: it stays mid-failover while the test sends others.
+    let gate = Gate::closed();
     let mut ports = sim.ports();
-    ports.network = Arc::new(Gated {
-        inner: ports.network.clone(),
-        gate: gate.clone(),
-        waiting: waiting.clone(),
-    });
+    ports.network = gate.around(ports.network);
     let holder = Engine::new(
         ports,
         EngineConfig {
@@ -233,7 +161,7 @@ async fn a_down_arriving_while_another_run_moves_is_acted_on_by_that_run() {
     // The holder fails paris over (its DOWN), and stops at its first move.
     let paris_down = signal_trigger(demo::VPN_PARIS, Some(Down), &sim);
     let run = tokio::spawn(async move { holder.handle(&paris_down).await });
-    while waiting.load(Ordering::SeqCst) == 0 {
+    while gate.waiting() == 0 {
         tokio::task::yield_now().await;
     }
     assert_eq!(sim.lease.holder(&demo_tgw()).expect("held").owner, "holder");
@@ -256,7 +184,7 @@ async fn a_down_arriving_while_another_run_moves_is_acted_on_by_that_run() {
         out.notes
     );
 
-    gate.add_permits(10_000);
+    gate.open();
     let out = run.await.expect("joins").expect("the holder's run");
 
     // The holder planned again and failed berlin over too, in the same run.

@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tgw_ha_core::Timestamp;
-use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId, TgwId};
+use tgw_ha_core::ids::RouteTableId;
 use tgw_ha_core::model::TunnelStatus::Down;
-use tgw_ha_core::model::{Attachment, Route, RouteTable, VpnConnection};
-use tgw_ha_engine::ports::{Clock, NetError, Network};
+use tgw_ha_engine::layer::{Call, Layer, Layered, Write};
+use tgw_ha_engine::ports::{Clock, NetError};
 use tgw_ha_engine::{Deadline, Engine, EngineConfig, EngineError, Outcome, RunOptions};
 use tgw_ha_sim::{RandomWorldParams, Sim, World, random_world};
 
@@ -22,61 +22,25 @@ use tgw_ha_sim::{RandomWorldParams, Sim, World, random_world};
 #[derive(Default)]
 struct Replaces(Mutex<BTreeMap<(RouteTableId, String), Vec<Timestamp>>>);
 
+/// Notes every ReplaceTransitGatewayRoute on its way to the network.
 struct Counting {
-    inner: Arc<dyn Network>,
     clock: Arc<dyn Clock>,
     replaces: Arc<Replaces>,
 }
 
 #[async_trait]
-impl Network for Counting {
-    async fn vpn_connections(&self) -> Result<Vec<VpnConnection>, NetError> {
-        self.inner.vpn_connections().await
-    }
-    async fn vpn_attachments(&self, tgw: &TgwId) -> Result<Vec<Attachment>, NetError> {
-        self.inner.vpn_attachments(tgw).await
-    }
-    async fn route_tables(&self, tgw: &TgwId) -> Result<Vec<RouteTable>, NetError> {
-        self.inner.route_tables(tgw).await
-    }
-    async fn static_routes(
-        &self,
-        table: &RouteTableId,
-        attachments: &[AttachmentId],
-    ) -> Result<Vec<Route>, NetError> {
-        self.inner.static_routes(table, attachments).await
-    }
-    async fn prefix_list_references(
-        &self,
-        table: &RouteTableId,
-        attachments: &[AttachmentId],
-    ) -> Result<Vec<Route>, NetError> {
-        self.inner.prefix_list_references(table, attachments).await
-    }
-    async fn replace_route(
-        &self,
-        table: &RouteTableId,
-        cidr: &str,
-        to: &AttachmentId,
-    ) -> Result<(), NetError> {
-        self.replaces
-            .0
-            .lock()
-            .unwrap()
-            .entry((table.clone(), cidr.to_owned()))
-            .or_default()
-            .push(self.clock.now());
-        self.inner.replace_route(table, cidr, to).await
-    }
-    async fn modify_prefix_list_reference(
-        &self,
-        table: &RouteTableId,
-        prefix_list: &PrefixListId,
-        to: &AttachmentId,
-    ) -> Result<(), NetError> {
-        self.inner
-            .modify_prefix_list_reference(table, prefix_list, to)
-            .await
+impl Layer for Counting {
+    async fn before(&self, call: &Call<'_>) -> Result<(), NetError> {
+        if let Call::Write(Write::ReplaceRoute { table, cidr, .. }) = *call {
+            self.replaces
+                .0
+                .lock()
+                .unwrap()
+                .entry((table.clone(), cidr.to_owned()))
+                .or_default()
+                .push(self.clock.now());
+        }
+        Ok(())
     }
 }
 
@@ -112,11 +76,11 @@ async fn invocation(
     timeout_s: i64,
 ) -> (Timestamp, Result<Outcome, EngineError>) {
     let mut ports = sim.ports();
-    ports.network = Arc::new(Counting {
-        inner: ports.network.clone(),
+    let counting = Counting {
         clock: sim.clock.clone(),
         replaces: replaces.clone(),
-    });
+    };
+    ports.network = Arc::new(Layered::new(ports.network, counting));
     let config = EngineConfig {
         owner: format!("invocation-{n}"),
         ..EngineConfig::default()

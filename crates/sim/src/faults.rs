@@ -6,21 +6,17 @@
 //! same seed and the same call sequence throttle the same calls.
 //!
 //! [`Faults`] is the configuration (plain data, the scenario file's optional `faults` key);
-//! [`FaultHandle`] is the shared, run-time handle that the network and the store consult and
-//! that a test or the demo changes while the engine runs.
+//! [`FaultHandle`] is the shared, run-time handle that the network's fault layer
+//! ([`crate::faulty`]), the store and the sandbox consult and that a test or the demo changes
+//! while the engine runs.
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tgw_ha_core::ids::TgwId;
-use tgw_ha_engine::ports::NetError;
-
-/// The mutating operations: the ones a crash counts.
-pub const MOVE_OPS: [&str; 2] = [
-    "ReplaceTransitGatewayRoute",
-    "ModifyTransitGatewayPrefixListReference",
-];
+use tgw_ha_engine::layer::Ec2Action;
+use tgw_ha_engine::ports::{Clock, NetError};
 
 /// The kind of error an injected failure returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -307,7 +303,8 @@ impl FaultHandle {
                 });
             }
         }
-        if MOVE_OPS.contains(&op)
+        // The crash counts route moves only (`Ec2Action::is_move`).
+        if op.parse::<Ec2Action>().is_ok_and(Ec2Action::is_move)
             && let Some(k) = s.faults.crash_after_moves
             && s.moves >= k
         {
@@ -315,6 +312,18 @@ impl FaultHandle {
             return Verdict::Crash(format!("injected crash after {k} moves"));
         }
         Verdict::Proceed
+    }
+
+    /// Wait out the injected latency on `clock` (virtual time under a virtual clock).
+    pub(crate) async fn delay(&self, clock: &dyn Clock) {
+        let latency = self.latency();
+        if !latency.is_zero() {
+            let d = chrono::Duration::from_std(latency).unwrap_or(chrono::Duration::MAX);
+            let now = clock.now();
+            clock
+                .sleep_until(now.checked_add_signed(d).unwrap_or(now))
+                .await;
+        }
     }
 
     /// A move succeeded.

@@ -16,7 +16,9 @@
 //! - [`network`]: [`SimNetwork`], the `Network` port; [`store`]: state store, lease, notifier.
 //! - [`prefix_lists`]: managed prefix lists, the routes quota and route resolution in the world;
 //!   [`prefix_list_admin`]: [`SimPrefixLists`], the conversion's `PrefixListAdmin` port.
-//! - [`faults`]: throttling, failures, latency, crash; [`clock`]: [`VirtualClock`].
+//! - [`faults`]: throttling, failures, latency, crash; [`faulty`]: [`FaultyNetwork`], those
+//!   faults (and the call statistics) as a layer around any `Network`; [`gate`]: [`Gate`], a
+//!   layer that holds route moves until a test opens it; [`clock`]: [`VirtualClock`].
 //! - [`demo_world`](mod@demo_world): the built-in world; [`random_world`](mod@random_world):
 //!   worlds for property tests.
 //! - [`sim`]: [`Sim`], everything wired together.
@@ -25,6 +27,8 @@
 pub mod clock;
 pub mod demo_world;
 pub mod faults;
+pub mod faulty;
+pub mod gate;
 pub mod network;
 pub mod prefix_list_admin;
 pub mod prefix_lists;
@@ -40,7 +44,9 @@ pub mod world;
 pub use clock::VirtualClock;
 pub use demo_world::demo_world;
 pub use faults::{FailKind, FailRule, FaultHandle, Faults};
-pub use network::{CallStats, SimNetwork};
+pub use faulty::{CallStats, FaultLayer, FaultyNetwork};
+pub use gate::Gate;
+pub use network::SimNetwork;
 pub use prefix_list_admin::SimPrefixLists;
 pub use prefix_lists::{ListError, SimManagedPrefixList, SimPrefixListEntry};
 pub use random_world::{RandomWorldParams, random_world};

@@ -1,15 +1,15 @@
 //! [`SimPrefixLists`]: the engine's [`PrefixListAdmin`] port over a shared [`World`].
 //!
 //! Contract: the port's error conventions (see `tgw_ha_engine::prefix_lists`) over the world's
-//! mutators ([`crate::prefix_lists`]). Per call, as [`crate::SimNetwork`] does: the injected
-//! latency on the sim's clock, then the shared fault decision (scripted failures and throttling
-//! by EC2 action name), then the world under its lock. Calls are counted per action. An
-//! optional crash ([`SimPrefixLists::crash_after`]) panics on the write after the k-th
-//! successful one, with no lock held, as a killed process would stop: the world keeps what was
-//! done.
+//! mutators ([`crate::prefix_lists`]). Per call, as the network's fault layer
+//! ([`crate::faulty`]) does: the injected latency on the sim's clock, then the shared fault
+//! decision (scripted failures and throttling by EC2 action name), then the world under its
+//! lock. Calls are counted per action. An optional crash ([`SimPrefixLists::crash_after`])
+//! panics on the write after the k-th successful one, with no lock held, as a killed process
+//! would stop: the world keeps what was done.
 
 use crate::faults::{FaultHandle, Verdict};
-use crate::network::CallStats;
+use crate::faulty::CallStats;
 use crate::prefix_lists::{ListChange, ListError, SimPrefixListEntry};
 use crate::world::{SharedWorld, World, WorldError, lock};
 use async_trait::async_trait;
@@ -71,24 +71,14 @@ impl SimPrefixLists {
     }
 
     fn count(&self, op: &str, outcome: Option<&NetError>) {
-        let mut s = self.stats.lock().unwrap_or_else(|e| e.into_inner());
-        *s.calls.entry(op.to_owned()).or_default() += 1;
-        match outcome {
-            Some(e) if e.is_throttle() => *s.throttled.entry(op.to_owned()).or_default() += 1,
-            Some(_) => *s.failed.entry(op.to_owned()).or_default() += 1,
-            None => {}
-        }
+        self.stats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .count(op, outcome);
     }
 
     async fn enter(&self, op: &str, write: bool) -> Result<(), NetError> {
-        let latency = self.faults.latency();
-        if !latency.is_zero() {
-            let d = chrono::Duration::from_std(latency).unwrap_or(chrono::Duration::MAX);
-            let now = self.clock.now();
-            self.clock
-                .sleep_until(now.checked_add_signed(d).unwrap_or(now))
-                .await;
-        }
+        self.faults.delay(&*self.clock).await;
         match self.faults.decide(op) {
             Verdict::Proceed | Verdict::Crash(_) => {}
             Verdict::Fail(e) => {

@@ -1,11 +1,14 @@
 //! [`Sim`]: a world and every port over it, wired together, for tests and the demo.
 //!
-//! Contract: one [`FaultHandle`] is shared by the network, the store and the lease (armed from
-//! the world's `faults` key); the clock is the world's own virtual clock, or the real one when
-//! the world has no `now`. [`Sim::ports`] hands the engine its [`Ports`].
+//! Contract: one [`FaultHandle`] is shared by the network's fault layer, the prefix-list port,
+//! the store and the lease (armed from the world's `faults` key); `network` is the world's
+//! [`SimNetwork`] inside a [`FaultLayer`] that finds a table's TGW in the same world; the clock
+//! is the world's own virtual clock, or the real one when the world has no `now`.
+//! [`Sim::ports`] hands the engine its [`Ports`].
 
 use crate::clock::VirtualClock;
 use crate::faults::FaultHandle;
+use crate::faulty::{FaultLayer, FaultyNetwork};
 use crate::network::SimNetwork;
 use crate::prefix_list_admin::SimPrefixLists;
 use crate::store::{MemoryLease, MemoryStore, RecordingNotifier};
@@ -17,7 +20,8 @@ use tgw_ha_engine::ports::{Clock, Ports, SystemClock};
 #[derive(Clone)]
 pub struct Sim {
     pub world: SharedWorld,
-    pub network: Arc<SimNetwork>,
+    /// The world's network with the faults around it; `network.calls()` counts its calls.
+    pub network: Arc<FaultyNetwork>,
     /// The prefix-list conversion's port, on the same world, faults and clock.
     pub prefix_lists: Arc<SimPrefixLists>,
     pub store: Arc<MemoryStore>,
@@ -46,9 +50,9 @@ impl Sim {
                     .with_clock(clock.clone()),
             ),
             network: Arc::new(
-                SimNetwork::new(world.clone())
-                    .with_faults(faults.clone())
-                    .with_clock(clock.clone()),
+                FaultLayer::new(faults.clone(), clock.clone())
+                    .with_tables(table_lookup(&world))
+                    .around(Arc::new(SimNetwork::new(world.clone()))),
             ),
             store: Arc::new(MemoryStore::new(world.clone()).with_faults(faults.clone())),
             lease: Arc::new(MemoryLease::new(world.clone()).with_faults(faults.clone())),
@@ -95,4 +99,14 @@ impl Sim {
     pub fn now(&self) -> tgw_ha_core::Timestamp {
         self.clock.now()
     }
+}
+
+/// The TGW of a route table in `world`, for the faults scoped to one TGW.
+fn table_lookup(world: &SharedWorld) -> crate::faulty::TableLookup {
+    let world = world.clone();
+    Arc::new(move |table| {
+        lock(&world)
+            .route_table(table)
+            .map(|t| t.transit_gateway_id.clone())
+    })
 }

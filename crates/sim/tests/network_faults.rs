@@ -3,10 +3,13 @@
 use std::sync::Arc;
 use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId, TgwId, VpnId};
 use tgw_ha_core::model::{Destination, RouteState, TunnelStatus};
+use tgw_ha_engine::layer::Ec2Action;
 use tgw_ha_engine::ports::{Clock, NetError, Network};
 use tgw_ha_sim::demo_world::{self as demo, demo_world};
-use tgw_ha_sim::network::{REPLACE_ROUTE, SEARCH_ROUTES};
 use tgw_ha_sim::{DeadRoutes, FailKind, Faults, Sim, World};
+
+const REPLACE_ROUTE: &str = Ec2Action::ReplaceTransitGatewayRoute.as_str();
+const SEARCH_ROUTES: &str = Ec2Action::SearchTransitGatewayRoutes.as_str();
 
 fn rtb(s: &str) -> RouteTableId {
     RouteTableId::new(s)
