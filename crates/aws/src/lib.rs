@@ -17,10 +17,14 @@
 //! [`Ec2PrefixLists`] is the prefix-list conversion's
 //! [`PrefixListAdmin`](tgw_ha_engine::prefix_lists::PrefixListAdmin) port (`tgw-ha prefix-lists`).
 //!
+//! [`AwsBackend`] is the application service's backend over all of these (the Lambda's and the
+//! CLI's), with the CloudWatch alarm sync after a sweep ([`CloudWatchAlarms`]).
+//!
 //! Configuration ([`config`]) is the usual AWS chain plus the CLI's region, profile, endpoint
 //! and role overrides. No SDK type crosses this crate's port: the engine never sees one.
 
 pub mod alarms;
+pub mod backend;
 pub mod config;
 pub mod dynamodb;
 mod errors;
@@ -29,6 +33,7 @@ mod prefix_lists;
 mod search;
 pub mod sns;
 
+pub use backend::{AwsBackend, BackendConfig, CloudWatchAlarms, NoLedger};
 pub use config::{
     AwsOptions, cloudwatch_client, dynamodb_client, ec2_client, load_sdk_config,
     load_sdk_config_with, sns_client,

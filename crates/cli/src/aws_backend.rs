@@ -1,16 +1,16 @@
 //! The AWS backend: EC2 through the AWS SDK, the ledger in DynamoDB (`--table`) or a local file
 //! (`--state-file`), notifications to SNS (`--topic-arn`). Only built with the `aws` feature.
+//! The backend itself is the Lambda's ([`tgw_ha_aws::AwsBackend`]), and so is the service over
+//! it: a command runs under the same rules as the function.
 
-use crate::backend::owner;
 use crate::config::Config;
-use crate::lambda::{AwsBackend, Backend};
 use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tgw_ha_aws::AwsOptions;
+use tgw_ha_aws::{AwsBackend, AwsOptions};
 use tgw_ha_core::policy::Policy;
-use tgw_ha_engine::{Engine, EngineConfig};
+use tgw_ha_engine::Service;
 
 #[derive(Debug, Clone, Args)]
 pub struct AwsArgs {
@@ -83,21 +83,12 @@ impl AwsArgs {
         })
     }
 
-    pub async fn engine(&self, policy: Policy) -> anyhow::Result<Engine> {
-        let config = self.config(policy.clone(), "")?;
-        let ports = self
-            .backend(&config)
-            .await
-            .ports(None)
-            .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-        Ok(Engine::new(
-            ports,
-            EngineConfig {
-                policy,
-                owner: owner(),
-                ..EngineConfig::default()
-            },
-        ))
+    /// The application service over this backend, with the function's settings (Regions,
+    /// alarm sync) and the CLI's policy.
+    pub async fn service(&self, policy: Policy) -> anyhow::Result<Service> {
+        let config = self.config(policy, "")?;
+        let backend = self.backend(&config).await;
+        Ok(Service::new(Arc::new(backend), config.service_config()))
     }
 
     pub async fn create_table(&self) -> anyhow::Result<String> {

@@ -6,16 +6,18 @@ use crate::Output;
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tgw_ha_core::ids::VpnId;
 use tgw_ha_core::model::TunnelStatus;
 use tgw_ha_core::policy::Policy;
-use tgw_ha_engine::{Engine, EngineConfig};
+use tgw_ha_core::trigger::Trigger;
+use tgw_ha_engine::{Outcome, Service, ServiceConfig, ServiceError, ServiceOptions};
 use tgw_ha_sim::{Format, Sim, World};
 
 pub struct WorldBackend {
     path: PathBuf,
     sim: Sim,
-    engine: Engine,
+    service: Service,
 }
 
 impl WorldBackend {
@@ -23,23 +25,27 @@ impl WorldBackend {
         let world = World::from_path(path)
             .with_context(|| format!("cannot load world file {}", path.display()))?;
         let sim = Sim::new(world);
-        let engine = Engine::new(
-            sim.ports(),
-            EngineConfig {
+        let service = Service::new(
+            Arc::new(sim.clone()),
+            ServiceConfig {
                 policy,
-                owner: owner(),
-                ..EngineConfig::default()
+                ..ServiceConfig::default()
             },
         );
         Ok(Self {
             path: path.to_owned(),
             sim,
-            engine,
+            service,
         })
     }
 
-    pub fn engine(&self) -> &Engine {
-        &self.engine
+    /// Run one trigger through the application service, as this CLI.
+    pub async fn run(
+        &self,
+        trigger: Trigger,
+        options: &ServiceOptions,
+    ) -> Result<Outcome, ServiceError> {
+        self.service.run(trigger, options).await
     }
 
     /// The simulated world's ports (for reads beside the engine's, e.g. failover estimates).

@@ -22,11 +22,10 @@ use std::sync::Arc;
 use std::time::Instant;
 use tgw_ha_core::ids::VpnId;
 use tgw_ha_core::model::TunnelStatus;
-use tgw_ha_core::policy::Policy;
 use tgw_ha_core::state::SignalSource;
 use tgw_ha_core::trigger::{OperatorAction, SignalEvent, Trigger};
-use tgw_ha_engine::ports::{NoNotifier, Ports, SystemClock};
-use tgw_ha_engine::{Engine, EngineConfig};
+use tgw_ha_engine::ports::SystemClock;
+use tgw_ha_engine::{Service, ServiceConfig, ServiceOptions};
 
 const TABLES: usize = 20;
 const PRIMARY: &str = "vpn-0b0000000000000001";
@@ -164,13 +163,14 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-/// One bench sandbox and the engine over it through the real SDK.
+/// One bench sandbox and the service over it through the real SDK (the Lambda's backend, with
+/// the ledger in a local file).
 struct Setup {
     sandbox: Sandbox,
     dir: std::path::PathBuf,
     ec2: aws_sdk_ec2::Client,
     store: Arc<FileStore>,
-    engine: Engine,
+    service: Service,
 }
 
 impl Drop for Setup {
@@ -205,19 +205,15 @@ async fn setup(
     );
     let clock = Arc::new(SystemClock);
     let store = Arc::new(FileStore::new(dir.join("state.json")));
-    let engine = Engine::new(
-        Ports {
-            network: Arc::new(tgw_ha_aws::Ec2Network::new(ec2.clone()).with_clock(clock.clone())),
-            store: store.clone(),
-            lease: store.clone(),
-            notifier: Arc::new(NoNotifier),
-            clock,
-        },
-        EngineConfig {
-            policy: Policy::default(),
-            owner: "tgw-ha-bench".into(),
+    let backend = tgw_ha_aws::AwsBackend::new(conf, tgw_ha_aws::BackendConfig::default())
+        .with_ec2_endpoint(Some(sandbox.url.clone()))
+        .with_clock(clock)
+        .with_state(store.clone(), store.clone());
+    let service = Service::new(
+        Arc::new(backend),
+        ServiceConfig {
             executor: executor_for(limits),
-            ..EngineConfig::default()
+            ..ServiceConfig::default()
         },
     );
     Ok(Setup {
@@ -225,7 +221,7 @@ async fn setup(
         dir,
         ec2,
         store,
-        engine,
+        service,
     })
 }
 
@@ -273,16 +269,16 @@ async fn failover(
     limits: &str,
     latency_ms: u64,
 ) -> anyhow::Result<BenchRow> {
-    let engine = &s.engine;
+    let service = &s.service;
+    let options = ServiceOptions::new("tgw-ha-bench");
     let sandbox = &s.sandbox;
     // The read time: one dry run observes everything the failover will observe.
     let t = Instant::now();
-    engine
-        .handle(&Trigger::Operator {
-            action: OperatorAction::Reconcile { group: None },
-            dry_run: true,
-        })
-        .await?;
+    let plan = Trigger::Operator {
+        action: OperatorAction::Reconcile { group: None },
+        dry_run: true,
+    };
+    service.run(plan, &options).await?;
     let read_s = t.elapsed().as_secs_f64();
 
     // Break the primary, then deliver its alarm, and time the failover.
@@ -304,7 +300,7 @@ async fn failover(
         region: None,
     };
     let t = Instant::now();
-    let result = engine.handle(&trigger).await;
+    let result = service.run(trigger, &options).await;
     let wall_s = t.elapsed().as_secs_f64();
     let after = admin(&sandbox.url, "/_sandbox/calls", None)?;
     let (moved, failed) = match &result {

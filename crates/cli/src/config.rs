@@ -138,6 +138,31 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The application service's settings ([`tgw_ha_engine::Service`]): the same for the
+    /// function, `tgw-ha invoke` and the CLI's commands.
+    pub fn service_config(&self) -> tgw_ha_engine::ServiceConfig {
+        tgw_ha_engine::ServiceConfig {
+            policy: self.policy.clone(),
+            regions: self.regions.clone(),
+            alarm_sync: self.alarm_sync,
+            alarm_prefix: self.alarm_prefix.clone(),
+            executor: Default::default(),
+        }
+    }
+}
+
+/// Where the AWS backend keeps its ledger and sends notifications.
+#[cfg(feature = "aws")]
+impl From<&Config> for tgw_ha_aws::BackendConfig {
+    fn from(c: &Config) -> Self {
+        Self {
+            table: c.table.clone(),
+            topic_arn: c.topic_arn.clone(),
+        }
+    }
+}
+
 fn lookup<T>(
     get: &dyn Fn(&str) -> Option<String>,
     name: &str,

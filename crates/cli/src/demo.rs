@@ -1,6 +1,6 @@
 //! `tgw-ha demo`: a whole outage story on the built-in world, on a virtual clock, with no AWS.
 //!
-//! The same engine as everywhere else runs each step; events go through the same parser as the
+//! The same application service as everywhere else runs each step (`Service::run`); events go through the same parser as the
 //! Lambda's (a CloudWatch alarm, the reference sample's `{vpnId, downTS}`, a schedule tick).
 //! The verdict at the end is computed from the world, not written down: it compares the route
 //! tables before and after and fails the command if a route was lost, a foreign route changed,
@@ -9,13 +9,14 @@
 use crate::{Output, render};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use tgw_ha_core::Timestamp;
 use tgw_ha_core::ids::VpnId;
 use tgw_ha_core::model::TunnelStatus;
 use tgw_ha_core::planner::{EventKind, GroupStatus};
 use tgw_ha_core::policy::Policy;
 use tgw_ha_core::trigger::{OperatorAction, Trigger};
-use tgw_ha_engine::{Engine, EngineConfig, Outcome};
+use tgw_ha_engine::{Outcome, Service, ServiceConfig, ServiceOptions};
 use tgw_ha_sim::demo_world as dw;
 use tgw_ha_sim::{Sim, World};
 
@@ -62,7 +63,7 @@ fn routes(w: &World) -> BTreeMap<String, String> {
 
 struct Story {
     sim: Sim,
-    engine: Engine,
+    service: Service,
     output: Output,
     pause: f64,
     steps: Vec<Step>,
@@ -89,18 +90,17 @@ impl Story {
     }
 
     async fn step(&mut self, title: &str, event: Option<serde_json::Value>) -> anyhow::Result<()> {
-        let plan = self
-            .engine
-            .handle(&Trigger::Operator {
-                action: OperatorAction::Reconcile { group: None },
-                dry_run: true,
-            })
-            .await?;
+        let options = ServiceOptions::new("tgw-ha-demo");
+        let plan = Trigger::Operator {
+            action: OperatorAction::Reconcile { group: None },
+            dry_run: true,
+        };
+        let plan = self.service.run(plan, &options).await?;
         let trigger = match &event {
             Some(e) => tgw_ha_core::events::parse_event_value(e)?,
             None => Trigger::All { region: None },
         };
-        let outcome = self.engine.handle(&trigger).await?;
+        let outcome = self.service.run(trigger, &options).await?;
         if self.output == Output::Table {
             println!("\n━━ {} — {} ━━", self.steps.len(), title);
             println!(
@@ -177,17 +177,16 @@ pub async fn run(output: Output, pause: f64) -> anyhow::Result<std::process::Exi
         failback: true,
         ..Policy::default()
     };
-    let engine = Engine::new(
-        sim.ports(),
-        EngineConfig {
+    let service = Service::new(
+        Arc::new(sim.clone()),
+        ServiceConfig {
             policy: policy.clone(),
-            owner: "tgw-ha-demo".into(),
-            ..EngineConfig::default()
+            ..ServiceConfig::default()
         },
     );
     let mut s = Story {
         sim,
-        engine,
+        service,
         output,
         pause,
         steps: vec![],

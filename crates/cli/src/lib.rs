@@ -1,6 +1,7 @@
 //! The tgw-ha binaries' shared code: backends (a simulated world, AWS), rendering, the demo,
-//! and (with the `aws` feature) the Lambda handler. Thin by design: build the ports, hand a
-//! trigger to the engine, show the outcome. Every decision is the engine's and the core's.
+//! and (with the `aws` feature) the Lambda handler. Thin by design: build the backend, hand a
+//! trigger to the application service (`tgw_ha_engine::Service`, the same for every front end),
+//! show the outcome. Every decision is the engine's and the core's.
 
 #[cfg(feature = "aws")]
 pub mod alarms_cmd;
@@ -23,7 +24,7 @@ pub mod state_file;
 pub mod watch_cmd;
 
 use clap::ValueEnum;
-use tgw_ha_engine::{EngineError, Outcome};
+use tgw_ha_engine::{Outcome, ServiceError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Output {
@@ -31,10 +32,10 @@ pub enum Output {
     Json,
 }
 
-/// Print an engine result; the exit code says whether it fully succeeded.
+/// Print a run's result; the exit code says whether it fully succeeded.
 pub fn print_result(
     output: Output,
-    result: &Result<Outcome, EngineError>,
+    result: &Result<Outcome, ServiceError>,
 ) -> anyhow::Result<std::process::ExitCode> {
     match result {
         Ok(o) => {

@@ -1,6 +1,7 @@
-//! `tgw-ha`: the operator's command line. Thin by design: parse flags, build the ports for the
-//! chosen backend (a world file for the sim; EC2 with the `aws` feature), hand a trigger to the
-//! engine, print the outcome. All decisions are the engine's and the core's.
+//! `tgw-ha`: the operator's command line. Thin by design: parse flags, build the chosen backend
+//! (a world file for the sim; EC2 with the `aws` feature), hand a trigger to the application
+//! service (`tgw_ha_engine::Service`, the Lambda's too), print the outcome. All decisions are
+//! the engine's and the core's.
 
 #[cfg(feature = "aws")]
 use tgw_ha::aws_backend;
@@ -11,7 +12,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use tgw_ha_core::ids::{GroupName, VpnId};
 use tgw_ha_core::trigger::{OperatorAction, Trigger};
-use tgw_ha_engine::{Deadline, RunOptions};
+use tgw_ha_engine::Deadline;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -271,8 +272,8 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     let policy = cli.policy.policy()?;
     let output = cli.output;
     let op = |action: OperatorAction, dry_run: bool| Trigger::Operator { action, dry_run };
-    let mut options = RunOptions::default();
-    let mut limit = |l: MaxDuration| options.deadline = l.max_duration.map(Deadline::In);
+    let mut deadline = None;
+    let mut limit = |l: MaxDuration| deadline = l.max_duration.map(Deadline::In);
     // `status` and `plan` also show each group's failover time at EC2's write rate.
     let estimate = matches!(cli.command, Command::Status { .. } | Command::Plan { .. });
     let estimate_policy = policy.clone();
@@ -414,10 +415,15 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             t
         }
     };
+    // Every command below takes the one path of every front end: the application service.
+    let options = tgw_ha_engine::ServiceOptions {
+        deadline,
+        ..tgw_ha_engine::ServiceOptions::new(backend::owner())
+    };
     if let Some(world) = cli.world.as_deref() {
         let backend = backend::WorldBackend::open(world, policy)?;
-        let result = backend.engine().handle_with(&trigger, &options).await;
-        let writes = !matches!(&trigger, Trigger::Operator { dry_run: true, .. });
+        let writes = trigger.writes();
+        let result = backend.run(trigger, &options).await;
         if writes {
             backend.save()?;
         }
@@ -435,8 +441,17 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     }
     #[cfg(feature = "aws")]
     {
-        let engine = cli.aws.engine(policy).await?;
-        let result = engine.handle_with(&trigger, &options).await;
+        let service = cli.aws.service(policy).await?;
+        // An operator's command acts in the CLI's own Region (`--region`, `AWS_REGION`, the
+        // profile's), as it always did; the service refuses one the deployment does not own.
+        let options = tgw_ha_engine::ServiceOptions {
+            region: match trigger {
+                Trigger::Operator { .. } => service.backend().home_region(),
+                _ => None,
+            },
+            ..options
+        };
+        let result = service.run(trigger, &options).await;
         if estimate {
             let (ports, _) =
                 tgw_ha::prefix_lists_cmd::aws_ports(&cli.aws, &estimate_policy).await?;

@@ -20,7 +20,7 @@ use tgw_ha_core::policy::Policy;
 #[cfg(feature = "aws")]
 use tgw_ha_engine::conversion::ConversionPorts;
 use tgw_ha_engine::conversion::{ConversionReport, ConvertError, Converter, ConverterConfig};
-use tgw_ha_engine::{EngineError, Outcome};
+use tgw_ha_engine::{Outcome, ServiceError};
 
 #[derive(Debug, Subcommand)]
 pub enum PrefixListsCommand {
@@ -147,12 +147,10 @@ pub async fn aws_ports(
     aws: &crate::aws_backend::AwsArgs,
     policy: &Policy,
 ) -> anyhow::Result<(ConversionPorts, bool)> {
-    use crate::lambda::Backend;
+    use tgw_ha_engine::service::Backend;
     let config = aws.config(policy.clone(), "")?;
     let backend = aws.backend(&config).await;
-    let ports = backend
-        .ports(None)
-        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let ports = backend.ports(None)?;
     let admin = tgw_ha_aws::Ec2PrefixLists::new(backend.ec2_client(None));
     Ok((
         ConversionPorts {
@@ -342,7 +340,7 @@ pub async fn estimates(
 /// JSON, a `failover_estimate` field.
 pub fn print_with_estimates(
     output: Output,
-    result: &Result<Outcome, EngineError>,
+    result: &Result<Outcome, ServiceError>,
     estimates: &Estimates,
 ) -> anyhow::Result<std::process::ExitCode> {
     let with = |o: &Outcome| -> Outcome {

@@ -20,9 +20,10 @@ use std::time::{Duration, SystemTime};
 use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId, TgwId};
 use tgw_ha_core::model::{Attachment, Route, RouteTable, VpnConnection};
 use tgw_ha_core::policy::Policy;
-use tgw_ha_engine::ports::{NetError, Network, Ports};
+use tgw_ha_engine::ports::{Clock, NetError, Network, Ports};
+use tgw_ha_engine::service::{Backend, ServiceError};
 use tgw_ha_engine::watch::{RunObserver, Shutdown, WatchConfig, WatchEnd, WatchError, Watcher};
-use tgw_ha_engine::{Deadline, EngineConfig, RunOptions};
+use tgw_ha_engine::{Deadline, EngineConfig, RunOptions, Service, ServiceConfig};
 use tgw_ha_sim::{Sim, World};
 
 /// What `tgw-ha watch` was asked.
@@ -46,11 +47,7 @@ pub async fn run(
             args.interval
         );
     }
-    let engine = EngineConfig {
-        policy: policy.clone(),
-        owner: crate::backend::owner(),
-        ..EngineConfig::default()
-    };
+    let engine = EngineConfig::default();
     // The last poll starts the engine's margin before the end, so that a failover it starts
     // has that long to land: an end within the margin would watch nothing.
     if let Some(d) = args.max_duration
@@ -68,7 +65,7 @@ pub async fn run(
     };
     let config = WatchConfig::with_interval(args.interval);
     if let Some(path) = world {
-        return on_world(path, args, engine, config, &options, output).await;
+        return on_world(path, args, policy, config, &options, output).await;
     }
     #[cfg(feature = "aws")]
     {
@@ -78,14 +75,10 @@ pub async fn run(
                  deployment's table, TGW_HA_TABLE) or --state-file FILE"
             );
         }
-        use crate::lambda::Backend;
-        let conf = aws.config(policy, "")?;
-        let ports = aws
-            .backend(&conf)
-            .await
-            .ports(None)
-            .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-        let watcher = Watcher::new(ports, engine, config);
+        let watcher = aws
+            .service(policy)
+            .await?
+            .watcher(None, &crate::backend::owner(), config)?;
         report(output, watcher.run(&options, Some(shutdown())).await)
     }
     #[cfg(not(feature = "aws"))]
@@ -98,7 +91,7 @@ pub async fn run(
 async fn on_world(
     path: &Path,
     args: WatchArgs,
-    engine: EngineConfig,
+    policy: Policy,
     config: WatchConfig,
     options: &RunOptions,
     output: Output,
@@ -116,7 +109,7 @@ async fn on_world(
                 path.display()
             );
         }
-        let watcher = Watcher::new(sim.ports(), engine, config);
+        let watcher = world_watcher(Arc::new(sim.clone()), policy, config)?;
         let result = watcher.run(options, None).await;
         save(&sim, path)?;
         return report(output, result);
@@ -127,21 +120,54 @@ async fn on_world(
         seen: Mutex::new(modified(path)),
         sim: sim.clone(),
     });
-    let mut ports: Ports = sim.ports();
-    ports.network = Arc::new(Reloading {
-        inner: ports.network.clone(),
-        file: file.clone(),
-    });
     let saver = file.clone();
     let observer: RunObserver = Box::new(move |_, _| {
         if let Err(e) = saver.save() {
             tracing::error!(error = %format!("{e:#}"), "world file not saved");
         }
     });
-    let watcher = Watcher::new(ports, engine, config).with_observer(observer);
+    let watcher =
+        world_watcher(Arc::new(LiveWorld(file.clone())), policy, config)?.with_observer(observer);
     let result = watcher.run(options, Some(shutdown())).await;
     file.save()?;
     report(output, result)
+}
+
+/// A watcher from the application service over a world, as every front end gets one.
+fn world_watcher(
+    backend: Arc<dyn Backend>,
+    policy: Policy,
+    config: WatchConfig,
+) -> anyhow::Result<Watcher> {
+    let service = Service::new(
+        backend,
+        ServiceConfig {
+            policy,
+            ..ServiceConfig::default()
+        },
+    );
+    Ok(service.watcher(None, &crate::backend::owner(), config)?)
+}
+
+/// A live world as the service's backend: the sim's ports, with a network that reads the file
+/// again when another command changed it.
+struct LiveWorld(Arc<WorldFile>);
+
+impl Backend for LiveWorld {
+    fn ports(&self, _region: Option<&str>) -> Result<Ports, ServiceError> {
+        let mut ports = self.0.sim.ports();
+        ports.network = Arc::new(Reloading {
+            inner: ports.network.clone(),
+            file: self.0.clone(),
+        });
+        Ok(ports)
+    }
+    fn has_ledger(&self) -> bool {
+        true
+    }
+    fn clock(&self) -> Arc<dyn Clock> {
+        self.0.sim.clock.clone()
+    }
 }
 
 fn save(sim: &Sim, path: &Path) -> anyhow::Result<()> {

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use tgw_ha::lambda::{Backend, EmfSink, Handler, HandlerError};
+use tgw_ha::lambda::{Backend, EmfSink, Handler};
 use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId, TgwId};
 use tgw_ha_core::model::{Attachment, Route, RouteTable, VpnConnection};
 use tgw_ha_core::planner::GroupStatus;
@@ -58,7 +58,7 @@ struct Gated {
 }
 
 impl Backend for Gated {
-    fn ports(&self, region: Option<&str>) -> Result<Ports, HandlerError> {
+    fn ports(&self, region: Option<&str>) -> Result<Ports, tgw_ha_engine::ServiceError> {
         let mut p = self.inner.ports(region)?;
         p.network = Arc::new(GatedNetwork {
             inner: p.network,

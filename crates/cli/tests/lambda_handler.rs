@@ -703,7 +703,7 @@ struct Gated {
 }
 
 impl Backend for Gated {
-    fn ports(&self, region: Option<&str>) -> Result<Ports, HandlerError> {
+    fn ports(&self, region: Option<&str>) -> Result<Ports, tgw_ha_engine::ServiceError> {
         let mut p = self.inner.ports(region)?;
         p.network = Arc::new(GatedNetwork {
             inner: p.network,
@@ -873,7 +873,7 @@ struct SimBackend {
 }
 
 impl Backend for SimBackend {
-    fn ports(&self, region: Option<&str>) -> Result<Ports, HandlerError> {
+    fn ports(&self, region: Option<&str>) -> Result<Ports, tgw_ha_engine::ServiceError> {
         self.regions.lock().unwrap().push(region.map(str::to_owned));
         let mut p = self.sim.ports();
         p.store = self.store.clone();

@@ -210,9 +210,14 @@ pub struct Watcher {
 
 impl Watcher {
     /// A watcher over `ports`, whose runs are those of an engine with `engine` (its owner is the
-    /// watch lease's owner too).
+    /// watch lease's owner too). Front ends get one from [`crate::service::Service::watcher`],
+    /// which applies the service's rules (ledger, Region ownership, scoped keys) first.
     pub fn new(ports: Ports, engine: EngineConfig, config: WatchConfig) -> Self {
         Self {
+            // One long-lived engine, not a `Service::run` per change: a watcher makes a run per
+            // health change every few seconds over the same ports and lease owner, and the
+            // service's per-run rules (Region choice, ledger refusal, dry run, alarm sync) were
+            // settled once when the watcher was built.
             engine: Engine::new(ports.clone(), engine),
             ports,
             config,

@@ -40,8 +40,8 @@ pub const METRICS: &[&str] = &[
     "Errors",
 ];
 
-/// The start of the note the handler leaves when an alarm sync fails.
-pub const ALARM_SYNC_FAILED: &str = "alarm sync failed";
+/// The start of the note the service leaves when an alarm sync fails.
+pub use tgw_ha_engine::service::ALARM_SYNC_FAILED;
 
 /// How the outcome of a scheduled sweep names its trigger (`Trigger::describe`).
 const SWEEP: &str = "scheduled sweep";
@@ -69,7 +69,7 @@ pub fn emf(outcome: &Outcome, function_name: &str) -> Value {
             .max(0);
         metrics.insert(1, ("FailoverDurationMs", "Milliseconds", json!(ms)));
     }
-    // The handler notes a failed alarm sync ("alarm sync failed: …", prefixed with the Region
+    // The service notes a failed alarm sync ("alarm sync failed: …", prefixed with the Region
     // in a multi-Region sweep): reported as a metric, which the deployment's alarm turns into
     // one notification per transition.
     if outcome.notes.iter().any(|n| n.contains(ALARM_SYNC_FAILED)) {

@@ -6,12 +6,15 @@
 //! function's `MaximumRetryAttempts`), then hands it to the on-failure destination: the prefix
 //! tells the person (or the rule) reading that destination whether running it again may help.
 //! A `NotRetryable` error changed nothing, so Lambda's retries of it are harmless.
+//!
+//! The service's rules (Region ownership, the ledger, "no group", a sweep over several Regions)
+//! and the engine's errors come as a [`ServiceError`], whose kind and retryability this keeps;
+//! what is the handler's own is a payload that does not parse and a bad configuration.
 
 use std::fmt::Write as _;
 use tgw_ha_core::events::EventError;
-use tgw_ha_core::ids::VpnId;
-use tgw_ha_engine::EngineError;
 use tgw_ha_engine::outcome::{MoveStatus, Outcome};
+use tgw_ha_engine::{EngineError, ServiceError};
 
 /// Failed moves listed in an `Incomplete` error's message; the rest are counted.
 const FAILURES_LISTED: usize = 5;
@@ -21,52 +24,36 @@ pub enum HandlerError {
     /// The payload is not an event tgw-ha handles (or is malformed): nothing was changed.
     #[error("{0}")]
     Event(#[from] EventError),
-    /// An alarm or the reference event names a VPN that belongs to no valid group: the alarm
-    /// or rule was set up for a VPN that is not tagged (or sits on a TGW with no group).
-    #[error(
-        "{trigger}: {vpn} belongs to no group on its transit gateway (tag it <group>=primary or \
-         <group>=backup next to the other members); nothing changed"
-    )]
-    NoGroup { trigger: String, vpn: VpnId },
     /// The function's configuration is incomplete or invalid: nothing was changed.
     #[error("configuration: {0}")]
     Config(String),
-    #[error("{0}")]
-    Engine(#[from] EngineError),
-    /// A sweep over several Regions failed in some of them; the others were reconciled (the
-    /// outcome has them all).
-    #[error(
-        "sweep failed in {} region(s): {}; every other region was reconciled",
-        failures.len(),
-        failures.join("; ")
-    )]
-    Regions {
-        failures: Vec<String>,
-        retryable: bool,
-        outcome: Box<Outcome>,
-    },
+    /// What the service said: its own rules (`Config`, `NoGroup`, `Regions`) or the engine's.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<EngineError> for HandlerError {
+    fn from(e: EngineError) -> Self {
+        HandlerError::Service(ServiceError::Engine(e))
+    }
 }
 
 impl HandlerError {
     /// Whether running the same event again later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            HandlerError::Engine(e) => e.is_retryable(),
-            HandlerError::Regions { retryable, .. } => *retryable,
-            HandlerError::Event(_) | HandlerError::NoGroup { .. } | HandlerError::Config(_) => {
-                false
-            }
+            HandlerError::Service(e) => e.is_retryable(),
+            HandlerError::Event(_) | HandlerError::Config(_) => false,
         }
     }
 
-    /// The error's kind: the engine error's variant, or `InvalidEvent`, `NoGroup`, `Config`.
+    /// The error's kind: `InvalidEvent`, `Config`, or the service's (`NoGroup`, `Regions`, the
+    /// engine error's variant).
     pub fn kind(&self) -> &'static str {
         match self {
             HandlerError::Event(_) => "InvalidEvent",
-            HandlerError::NoGroup { .. } => "NoGroup",
             HandlerError::Config(_) => "Config",
-            HandlerError::Regions { .. } => "Regions",
-            HandlerError::Engine(e) => e.kind(),
+            HandlerError::Service(e) => e.kind(),
         }
     }
 
@@ -92,8 +79,7 @@ impl HandlerError {
     /// The outcome of a run in which some moves failed.
     pub fn outcome(&self) -> Option<&Outcome> {
         match self {
-            HandlerError::Engine(e) => e.outcome(),
-            HandlerError::Regions { outcome, .. } => Some(outcome),
+            HandlerError::Service(e) => e.outcome(),
             _ => None,
         }
     }

@@ -4,7 +4,10 @@
 //!
 //! Contract:
 //! - Configuration comes from the environment ([`crate::config::Config`]: `TGW_HA_*`), endpoints
-//!   and credentials from the SDK's standard chain ([`aws::AwsBackend`]). See `docs/lambda.md`.
+//!   and credentials from the SDK's standard chain ([`AwsBackend`], from the aws crate). See
+//!   `docs/lambda.md`.
+//! - Every rule about what to do with a trigger is the application service's
+//!   ([`tgw_ha_engine::Service`], shared with the CLI); the handler parses, calls it, reports.
 //! - A payload that is not ours is a `NotRetryable.InvalidEvent` error that names what was
 //!   received, and nothing is read or written. So is an alarm for a VPN in no group
 //!   (`NotRetryable.NoGroup`).
@@ -23,8 +26,6 @@
 //!
 //! [`runtime::run`] is the `bootstrap` binary; [`invoke::run`] is `tgw-ha invoke`.
 
-pub mod aws;
-pub mod dry_run;
 pub mod emf;
 pub mod error;
 pub mod handler;
@@ -32,7 +33,7 @@ pub mod invoke;
 pub mod runtime;
 pub mod watch;
 
-pub use aws::AwsBackend;
 pub use emf::{emf, emf_error};
 pub use error::HandlerError;
 pub use handler::{Backend, EmfSink, Handler, Invocation};
+pub use tgw_ha_aws::AwsBackend;

@@ -2,12 +2,12 @@
 //! environment, and `lambda_runtime`'s loop (next invocation → handler → response or error).
 
 use crate::config::{Config, DEFAULT_LOG};
-use crate::lambda::aws::AwsBackend;
 use crate::lambda::error::HandlerError;
 use crate::lambda::handler::{EmfSink, Handler, Invocation};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use std::sync::Arc;
+use tgw_ha_aws::AwsBackend;
 
 /// JSON log lines on stderr (CloudWatch Logs keeps them; stdout carries the EMF lines), one
 /// object per event with its fields at the top level and the invocation's span (request id).

@@ -17,10 +17,8 @@ use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::time::Duration;
-use tgw_ha_engine::watch::{
-    DEFAULT_INTERVAL, RunObserver, WatchConfig, WatchError, WatchSummary, Watcher,
-};
-use tgw_ha_engine::{Deadline, EngineConfig, EngineError, RunOptions};
+use tgw_ha_engine::watch::{DEFAULT_INTERVAL, RunObserver, WatchConfig, WatchError, WatchSummary};
+use tgw_ha_engine::{Deadline, EngineError, RunOptions};
 
 /// The answer of a watch invocation: one entry per Region watched.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,25 +76,8 @@ async fn watch(
                 .into(),
         ));
     };
-    if !handler.backend.has_ledger() {
-        return Err(HandlerError::Config(
-            "watch moves routes and keeps a lease, and there is no ledger: set TGW_HA_TABLE; \
-             nothing changed"
-                .into(),
-        ));
-    }
-    let owned = handler.owned_regions();
-    let regions: Vec<Option<String>> = match operator_region {
-        Some(r) if !owned.is_empty() && !owned.contains(&r) => {
-            return Err(HandlerError::Config(format!(
-                "region {r} is not one of this deployment's regions ({}); nothing changed",
-                owned.join(", ")
-            )));
-        }
-        Some(r) => vec![Some(r)],
-        None if owned.is_empty() => vec![None],
-        None => owned.into_iter().map(Some).collect(),
-    };
+    // No ledger, or a Region the deployment does not own: the service refuses, as for a run.
+    let regions = handler.service.watch_regions(operator_region)?;
     let interval = interval_seconds.map_or(DEFAULT_INTERVAL, Duration::from_secs);
     tracing::info!(
         regions = ?regions, interval_s = interval.as_secs(), deadline = %deadline.to_rfc3339(),
@@ -139,7 +120,7 @@ async fn watch(
     if let Some((region, e)) = failures.into_iter().next() {
         let where_ = region.map(|r| format!(" in {r}")).unwrap_or_default();
         return Err(match e {
-            WatchError::Lease { source, .. } => HandlerError::Engine(EngineError::Store(source)),
+            WatchError::Lease { source, .. } => EngineError::Store(source).into(),
             other => HandlerError::Config(format!("watch{where_}: {other}")),
         });
     }
@@ -153,23 +134,16 @@ async fn watch_region(
     interval: Duration,
     options: &RunOptions,
 ) -> Result<WatchSummary, WatchError> {
-    let backend = &handler.backend;
-    let mut ports = backend.ports(region).map_err(|e| WatchError::Lease {
-        key: tgw_ha_core::ids::TgwId::new(tgw_ha_engine::watch::WATCH_LEASE_KEY),
-        source: tgw_ha_engine::ports::StoreError::Other(e.message()),
-    })?;
-    if let (Some(r), Some(home)) = (region, backend.home_region()) {
-        ports = tgw_ha_engine::scoped::scope_ports(ports, r, &home);
-    }
-    let engine = EngineConfig {
-        policy: handler.config().policy.clone(),
-        owner: inv.owner(),
-        executor: handler.executor.clone().unwrap_or_default(),
-        ..EngineConfig::default()
-    };
+    let watcher = handler
+        .service
+        .watcher(region, &inv.owner(), WatchConfig::with_interval(interval))
+        .map_err(|e| WatchError::Lease {
+            key: tgw_ha_core::ids::TgwId::new(tgw_ha_engine::watch::WATCH_LEASE_KEY),
+            source: tgw_ha_engine::ports::StoreError::Other(e.to_string()),
+        })?;
     let sink = handler.emf.clone();
     let function = inv.function_name.clone();
-    let clock = backend.clock();
+    let clock = handler.service.backend().clock();
     let observer: RunObserver = Box::new(move |_, result| match result {
         Ok(o) => sink.emit(emf(o, &function)),
         Err(e) => match e.outcome() {
@@ -177,10 +151,7 @@ async fn watch_region(
             None => sink.emit(emf_error(&error_type(e), &function, clock.now())),
         },
     });
-    Watcher::new(ports, engine, WatchConfig::with_interval(interval))
-        .with_observer(observer)
-        .run(options, None)
-        .await
+    watcher.with_observer(observer).run(options, None).await
 }
 
 /// The Lambda error type an invocation failing with `e` would have (`Retryable.Network`, …).

@@ -1,24 +1,37 @@
-//! The handler's backend in AWS: EC2 through the SDK (a client per Region the triggers name),
-//! the ledger and lease in DynamoDB (`TGW_HA_TABLE`), notifications to SNS
-//! (`TGW_HA_TOPIC_ARN`). Endpoints and credentials come from the SDK's standard configuration,
-//! so `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_EC2`, `AWS_ENDPOINT_URL_DYNAMODB` and
-//! `AWS_ENDPOINT_URL_SNS` point the function at local servers.
+//! The service's backend in AWS ([`tgw_ha_engine::service::Backend`]), the same for the Lambda
+//! function and the CLI: EC2 through the SDK (a client per Region the triggers name), the
+//! ledger and lease in DynamoDB ([`BackendConfig::table`]), notifications to SNS
+//! ([`BackendConfig::topic_arn`]), CloudWatch alarms kept in step after a sweep
+//! ([`CloudWatchAlarms`]). Endpoints and credentials come from the SDK's standard
+//! configuration, so `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_EC2`, `AWS_ENDPOINT_URL_DYNAMODB` and
+//! `AWS_ENDPOINT_URL_SNS` point it at local servers. The clock is injectable
+//! ([`AwsBackend::with_clock`]): tests skip a hold-down or a lease instead of sleeping.
 
-use crate::config::Config;
-use crate::lambda::error::HandlerError;
-use crate::lambda::handler::{AlarmSync, Backend};
+use crate::{DynamoStore, Ec2Network, SnsNotifier};
 use async_trait::async_trait;
 use aws_config::{Region, SdkConfig};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tgw_ha_aws::{AwsOptions, DynamoStore, Ec2Network, SnsNotifier};
 use tgw_ha_core::Timestamp;
 use tgw_ha_core::ids::TgwId;
+use tgw_ha_core::policy::Policy;
 use tgw_ha_core::state::TgwState;
 use tgw_ha_engine::ports::{
-    Clock, Lease, NoNotifier, Notifier, Ports, StateStore, StoreError, SystemClock, Versioned,
+    Clock, Lease, Network, NoNotifier, Notifier, Ports, StateStore, StoreError, SystemClock,
+    Versioned,
 };
+use tgw_ha_engine::service::{AlarmSync, Backend, ServiceError};
+
+/// Where the backend keeps its ledger and sends its notifications (the Lambda's
+/// `TGW_HA_TABLE` and `TGW_HA_TOPIC_ARN`, the CLI's `--table` and `--topic-arn`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BackendConfig {
+    /// The DynamoDB table of the ledger and lease; without it, only reads run.
+    pub table: Option<String>,
+    /// The SNS topic of notifications; none without it.
+    pub topic_arn: Option<String>,
+}
 
 pub struct AwsBackend {
     sdk: SdkConfig,
@@ -37,17 +50,18 @@ pub struct AwsBackend {
 
 impl AwsBackend {
     /// The standard AWS configuration chain of the process (the Lambda's role and Region).
-    pub async fn from_env(config: &Config) -> Self {
-        let sdk = tgw_ha_aws::load_sdk_config(&AwsOptions::default()).await;
+    pub async fn from_env(config: impl Into<BackendConfig>) -> Self {
+        let sdk = crate::load_sdk_config(&crate::AwsOptions::default()).await;
         Self::new(sdk, config)
     }
 
     /// Over a given SDK configuration; sends no request.
-    pub fn new(sdk: SdkConfig, config: &Config) -> Self {
+    pub fn new(sdk: SdkConfig, config: impl Into<BackendConfig>) -> Self {
+        let config = config.into();
         let (store, lease, has_ledger): (Arc<dyn StateStore>, Arc<dyn Lease>, bool) =
             match &config.table {
                 Some(table) => {
-                    let s = Arc::new(DynamoStore::new(tgw_ha_aws::dynamodb_client(&sdk), table));
+                    let s = Arc::new(DynamoStore::new(crate::dynamodb_client(&sdk), table));
                     (s.clone(), s, true)
                 }
                 None => (Arc::new(NoLedger), Arc::new(NoLedger), false),
@@ -55,7 +69,7 @@ impl AwsBackend {
         let sns = config
             .topic_arn
             .as_ref()
-            .map(|arn| SnsNotifier::new(tgw_ha_aws::sns_client(&sdk), arn));
+            .map(|arn| SnsNotifier::new(crate::sns_client(&sdk), arn));
         Self {
             sdk,
             ec2_endpoint: None,
@@ -103,7 +117,7 @@ impl AwsBackend {
 
     /// The EC2 client for `region` (`None` or the home Region: the configuration's own).
     pub fn ec2_client(&self, region: Option<&str>) -> aws_sdk_ec2::Client {
-        let base = tgw_ha_aws::ec2_client(&self.sdk);
+        let base = crate::ec2_client(&self.sdk);
         let mut builder = base.config().to_builder();
         if let Some(r) = region {
             builder = builder.region(Region::new(r.to_owned()));
@@ -138,7 +152,7 @@ impl AwsBackend {
 }
 
 impl Backend for AwsBackend {
-    fn ports(&self, region: Option<&str>) -> Result<Ports, HandlerError> {
+    fn ports(&self, region: Option<&str>) -> Result<Ports, ServiceError> {
         let notifier: Arc<dyn Notifier> = match (&self.sns, region.or(self.home_region())) {
             (Some(sns), Some(r)) => Arc::new(sns.in_region(r)),
             (Some(sns), None) => Arc::new(sns.clone()),
@@ -157,6 +171,10 @@ impl Backend for AwsBackend {
         self.has_ledger
     }
 
+    fn ledger_remedy(&self) -> String {
+        LEDGER_REMEDY.into()
+    }
+
     fn clock(&self) -> Arc<dyn Clock> {
         self.clock.clone()
     }
@@ -166,7 +184,7 @@ impl Backend for AwsBackend {
     }
 
     fn alarms(&self, region: Option<&str>) -> Option<Arc<dyn AlarmSync>> {
-        let base = tgw_ha_aws::cloudwatch_client(&self.sdk);
+        let base = crate::cloudwatch_client(&self.sdk);
         let mut builder = base.config().to_builder();
         if let Some(r) = region {
             builder = builder.region(Region::new(r.to_owned()));
@@ -178,17 +196,17 @@ impl Backend for AwsBackend {
 }
 
 /// Alarm sync over CloudWatch in one Region (the alarms watch that Region's VPNs).
-struct CloudWatchAlarms(aws_sdk_cloudwatch::Client);
+pub struct CloudWatchAlarms(pub aws_sdk_cloudwatch::Client);
 
 #[async_trait]
 impl AlarmSync for CloudWatchAlarms {
     async fn sync(
         &self,
-        network: &dyn tgw_ha_engine::ports::Network,
-        policy: &tgw_ha_core::policy::Policy,
+        network: &dyn Network,
+        policy: &Policy,
         prefix: &str,
     ) -> Result<String, String> {
-        let r = tgw_ha_aws::alarms::sync(&self.0, network, policy, prefix, false)
+        let r = crate::alarms::sync(&self.0, network, policy, prefix, false)
             .await
             .map_err(|e| e.to_string())?;
         if r.failed.is_empty() {
@@ -208,13 +226,18 @@ impl AlarmSync for CloudWatchAlarms {
     }
 }
 
+/// What to set when there is no ledger: the function's variable, or the CLI's flags.
+const LEDGER_REMEDY: &str = "set TGW_HA_TABLE (--table NAME) to the DynamoDB table of the \
+ledger and lease shared with the function, or give the CLI --state-file PATH (a local JSON \
+file); read-only actions such as {\"action\": \"status\"}, and dry runs, work without one";
+
 const NO_TABLE: &str = "this writes routes or state and there is no ledger: set TGW_HA_TABLE \
 (--table NAME) to the DynamoDB table shared with the function, or give the CLI --state-file PATH \
 (a local JSON file); reads and --dry-run work without one. Nothing changed";
 
-/// Reads see an empty state; writes are refused (the handler refuses them earlier, with a
+/// Reads see an empty state; writes are refused (the service refuses them earlier, with a
 /// message naming the trigger).
-struct NoLedger;
+pub struct NoLedger;
 
 #[async_trait]
 impl StateStore for NoLedger {
@@ -263,17 +286,17 @@ mod tests {
     async fn backend(endpoint: Option<&str>) -> AwsBackend {
         let loader = aws_config::defaults(BehaviorVersion::latest())
             .credentials_provider(Credentials::new("test", "test", None, None, "test"));
-        let sdk = tgw_ha_aws::load_sdk_config_with(
+        let sdk = crate::load_sdk_config_with(
             loader,
-            &AwsOptions {
+            &crate::AwsOptions {
                 region: Some("us-west-2".into()),
                 endpoint_url: Some("http://127.0.0.1:9".into()),
-                ..AwsOptions::default()
+                ..crate::AwsOptions::default()
             },
         )
         .await;
-        let config = Config::from_lookup(&|_| None).unwrap();
-        AwsBackend::new(sdk, &config).with_ec2_endpoint(endpoint.map(str::to_owned))
+        AwsBackend::new(sdk, BackendConfig::default())
+            .with_ec2_endpoint(endpoint.map(str::to_owned))
     }
 
     #[tokio::test]
@@ -292,5 +315,15 @@ mod tests {
         assert!(Arc::ptr_eq(&b.network(None), &b.network(Some("us-west-2"))));
         assert!(!Arc::ptr_eq(&a, &b.network(None)));
         assert!(!b.has_ledger());
+    }
+
+    #[tokio::test]
+    async fn the_clock_is_the_one_injected() {
+        let clock = Arc::new(tgw_ha_engine::testing::SkipClock::default());
+        let b = backend(None).await.with_clock(clock.clone());
+        let later = clock.now() + chrono::Duration::hours(1);
+        clock.skip_past(later);
+        assert!(Backend::clock(&b).now() >= later);
+        assert!(b.ports(None).expect("ports").clock.now() >= later);
     }
 }
