@@ -12,7 +12,7 @@ use tgw_ha_core::events::parse_event;
 use tgw_ha_core::model::TunnelStatus::Down;
 use tgw_ha_core::policy::Policy;
 use tgw_ha_core::trigger::{OperatorAction, Trigger};
-use tgw_ha_engine::ports::{Clock, Network, Ports};
+use tgw_ha_engine::ports::{Clock, Lease, Network, Ports};
 use tgw_ha_engine::service::{ALARM_SYNC_FAILED, AlarmSync, Backend};
 use tgw_ha_engine::{Service, ServiceConfig, ServiceError, ServiceOptions};
 use tgw_ha_sim::Sim;
@@ -401,4 +401,54 @@ async fn alarms_follow_a_sweep_and_their_failure_is_a_note() {
         s.run(status, &options()).await.unwrap();
         assert_eq!(alarms.calls.lock().unwrap().len(), 1);
     }
+}
+
+/// The dry ports themselves, over the sim: reads go through, every write stays in them.
+#[tokio::test]
+async fn dry_ports_keep_every_write() {
+    use tgw_ha_core::ids::{AttachmentId, RouteTableId};
+    use tgw_ha_engine::dry_run::dry_ports;
+    let sim = Sim::new(demo_world());
+    let tgw = demo_tgw();
+    let ttl = std::time::Duration::from_secs(60);
+    assert!(
+        sim.lease
+            .acquire(&tgw, "another run", ttl, sim.now())
+            .await
+            .unwrap()
+    );
+    let before = sim.snapshot();
+    let ports = dry_ports(sim.ports());
+
+    assert_eq!(
+        ports.network.vpn_connections().await.unwrap().len(),
+        before.vpn_connections.len()
+    );
+    let table = RouteTableId::new(demo::RTB_PROD);
+    let to = AttachmentId::new(demo::ATT_LYON);
+    ports
+        .network
+        .replace_route(&table, "10.10.0.0/24", &to)
+        .await
+        .unwrap();
+    // State: saved over what was read, read back from the dry ports only.
+    let v = ports.store.load(&tgw).await.unwrap().version;
+    let state = tgw_ha_core::state::TgwState::default();
+    assert_eq!(ports.store.save(&tgw, v, &state).await.unwrap(), v + 1);
+    assert_eq!(ports.store.load(&tgw).await.unwrap().version, v + 1);
+    // The lease is free whoever holds it; releasing it releases nothing.
+    assert!(
+        ports
+            .lease
+            .acquire(&tgw, "dry", ttl, sim.now())
+            .await
+            .unwrap()
+    );
+    ports.lease.release(&tgw, "another run").await.unwrap();
+
+    assert_eq!(
+        sim.snapshot(),
+        before,
+        "routes, state and the other run's lease untouched"
+    );
 }
