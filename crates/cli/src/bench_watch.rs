@@ -15,16 +15,14 @@
 
 use crate::state_file::FileStore;
 use anyhow::Context;
-use async_trait::async_trait;
 use serde::Serialize;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId, TgwId};
-use tgw_ha_core::model::{Attachment, Route, RouteTable, VpnConnection};
 use tgw_ha_core::policy::Policy;
-use tgw_ha_engine::ports::{NetError, Network, NoNotifier, Ports, SystemClock};
+use tgw_ha_engine::layer::{Call, Ec2Action, Layer, Layered};
+use tgw_ha_engine::ports::{NetError, NoNotifier, Ports, SystemClock};
 use tgw_ha_engine::watch::{WatchConfig, WatchSummary, Watcher};
 use tgw_ha_engine::{EngineConfig, RunOptions};
 
@@ -159,10 +157,8 @@ struct Seen {
     moves: Vec<Instant>,
 }
 
-struct Recording {
-    inner: Arc<dyn Network>,
-    seen: Arc<Mutex<Seen>>,
-}
+/// Around the network: notes each read of the VPNs and each move that landed.
+struct Recording(Arc<Mutex<Seen>>);
 
 // The bench measures real elapsed time: it is one of the places outside the clock port that may.
 #[allow(clippy::disallowed_methods)]
@@ -170,54 +166,15 @@ fn instant() -> Instant {
     Instant::now()
 }
 
-#[async_trait]
-impl Network for Recording {
-    async fn vpn_connections(&self) -> Result<Vec<VpnConnection>, NetError> {
-        let r = self.inner.vpn_connections().await;
-        self.seen.lock().expect("seen").polls.push(instant());
-        r
-    }
-    async fn vpn_attachments(&self, tgw: &TgwId) -> Result<Vec<Attachment>, NetError> {
-        self.inner.vpn_attachments(tgw).await
-    }
-    async fn route_tables(&self, tgw: &TgwId) -> Result<Vec<RouteTable>, NetError> {
-        self.inner.route_tables(tgw).await
-    }
-    async fn static_routes(
-        &self,
-        table: &RouteTableId,
-        attachments: &[AttachmentId],
-    ) -> Result<Vec<Route>, NetError> {
-        self.inner.static_routes(table, attachments).await
-    }
-    async fn prefix_list_references(
-        &self,
-        table: &RouteTableId,
-        attachments: &[AttachmentId],
-    ) -> Result<Vec<Route>, NetError> {
-        self.inner.prefix_list_references(table, attachments).await
-    }
-    async fn replace_route(
-        &self,
-        table: &RouteTableId,
-        cidr: &str,
-        to: &AttachmentId,
-    ) -> Result<(), NetError> {
-        let r = self.inner.replace_route(table, cidr, to).await;
-        if r.is_ok() {
-            self.seen.lock().expect("seen").moves.push(instant());
+impl Layer for Recording {
+    fn after(&self, call: &Call<'_>, result: Result<(), &NetError>) {
+        match call.action() {
+            Ec2Action::DescribeVpnConnections => self.0.lock().expect("seen").polls.push(instant()),
+            Ec2Action::ReplaceTransitGatewayRoute if result.is_ok() => {
+                self.0.lock().expect("seen").moves.push(instant())
+            }
+            _ => {}
         }
-        r
-    }
-    async fn modify_prefix_list_reference(
-        &self,
-        table: &RouteTableId,
-        prefix_list: &PrefixListId,
-        to: &AttachmentId,
-    ) -> Result<(), NetError> {
-        self.inner
-            .modify_prefix_list_reference(table, prefix_list, to)
-            .await
     }
 }
 
@@ -250,10 +207,10 @@ async fn trial(
     let clock = Arc::new(SystemClock);
     let store = Arc::new(FileStore::new(dir.join("state.json")));
     let seen = Arc::new(Mutex::new(Seen::default()));
-    let network = Arc::new(Recording {
-        inner: Arc::new(tgw_ha_aws::Ec2Network::new(ec2).with_clock(clock.clone())),
-        seen: seen.clone(),
-    });
+    let network = Arc::new(Layered::new(
+        Arc::new(tgw_ha_aws::Ec2Network::new(ec2).with_clock(clock.clone())),
+        Recording(seen.clone()),
+    ));
     let watcher = Watcher::new(
         Ports {
             network,

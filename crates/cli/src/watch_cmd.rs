@@ -17,10 +17,10 @@ use async_trait::async_trait;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
-use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId, TgwId};
-use tgw_ha_core::model::{Attachment, Route, RouteTable, VpnConnection};
+use tgw_ha_core::ids::TgwId;
 use tgw_ha_core::policy::Policy;
-use tgw_ha_engine::ports::{Clock, NetError, Network, Ports};
+use tgw_ha_engine::layer::{Call, Layer, Layered};
+use tgw_ha_engine::ports::{Clock, NetError, Ports};
 use tgw_ha_engine::service::{Backend, ServiceError};
 use tgw_ha_engine::watch::{RunObserver, Shutdown, WatchConfig, WatchEnd, WatchError, Watcher};
 use tgw_ha_engine::{Deadline, EngineConfig, RunOptions, Service, ServiceConfig};
@@ -156,10 +156,7 @@ struct LiveWorld(Arc<WorldFile>);
 impl Backend for LiveWorld {
     fn ports(&self, _region: Option<&str>) -> Result<Ports, ServiceError> {
         let mut ports = self.0.sim.ports();
-        ports.network = Arc::new(Reloading {
-            inner: ports.network.clone(),
-            file: self.0.clone(),
-        });
+        ports.network = Arc::new(Layered::new(ports.network, Reloading(self.0.clone())));
         Ok(ports)
     }
     fn has_ledger(&self) -> bool {
@@ -223,55 +220,16 @@ impl WorldFile {
     }
 }
 
-/// The sim's network, reading the world file again before each read of the VPNs.
-struct Reloading {
-    inner: Arc<dyn Network>,
-    file: Arc<WorldFile>,
-}
+/// Around the sim's network: read the world file again before each read of the VPNs.
+struct Reloading(Arc<WorldFile>);
 
 #[async_trait]
-impl Network for Reloading {
-    async fn vpn_connections(&self) -> Result<Vec<VpnConnection>, NetError> {
-        self.file.reload_if_changed();
-        self.inner.vpn_connections().await
-    }
-    async fn vpn_attachments(&self, tgw: &TgwId) -> Result<Vec<Attachment>, NetError> {
-        self.inner.vpn_attachments(tgw).await
-    }
-    async fn route_tables(&self, tgw: &TgwId) -> Result<Vec<RouteTable>, NetError> {
-        self.inner.route_tables(tgw).await
-    }
-    async fn static_routes(
-        &self,
-        table: &RouteTableId,
-        attachments: &[AttachmentId],
-    ) -> Result<Vec<Route>, NetError> {
-        self.inner.static_routes(table, attachments).await
-    }
-    async fn prefix_list_references(
-        &self,
-        table: &RouteTableId,
-        attachments: &[AttachmentId],
-    ) -> Result<Vec<Route>, NetError> {
-        self.inner.prefix_list_references(table, attachments).await
-    }
-    async fn replace_route(
-        &self,
-        table: &RouteTableId,
-        cidr: &str,
-        to: &AttachmentId,
-    ) -> Result<(), NetError> {
-        self.inner.replace_route(table, cidr, to).await
-    }
-    async fn modify_prefix_list_reference(
-        &self,
-        table: &RouteTableId,
-        prefix_list: &PrefixListId,
-        to: &AttachmentId,
-    ) -> Result<(), NetError> {
-        self.inner
-            .modify_prefix_list_reference(table, prefix_list, to)
-            .await
+impl Layer for Reloading {
+    async fn before(&self, call: &Call<'_>) -> Result<(), NetError> {
+        if let Call::VpnConnections = call {
+            self.0.reload_if_changed();
+        }
+        Ok(())
     }
 }
 

@@ -10,24 +10,21 @@
 
 mod common;
 
-use async_trait::async_trait;
 use common::*;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tgw_ha::lambda::{Backend, EmfSink, Handler};
-use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId, TgwId};
-use tgw_ha_core::model::{Attachment, Route, RouteTable, VpnConnection};
+use tgw_ha_core::ids::{AttachmentId, RouteTableId};
 use tgw_ha_core::planner::GroupStatus;
 use tgw_ha_engine::executor::{Bucket, ExecutorConfig};
-use tgw_ha_engine::ports::{Clock, NetError, Network, Ports};
-use tgw_ha_sim::SimRoute;
+use tgw_ha_engine::ports::{Clock, Ports};
 use tgw_ha_sim::demo_world::{
     ATT_BERLIN_BACKUP, ATT_BERLIN_PRIMARY, ATT_LYON, ATT_PARIS, RTB_PROD, VPN_BERLIN_PRIMARY,
     VPN_PARIS,
 };
 use tgw_ha_sim::sandbox::{FaultsPatch, Limits};
+use tgw_ha_sim::{Gate, SimRoute};
 
 /// Paris's routes: the demo's 32 static routes and 1 prefix-list reference, plus these.
 const EXTRA_PARIS_ROUTES: usize = 467;
@@ -53,18 +50,13 @@ fn big_paris_world() -> tgw_ha_sim::World {
 /// lease stays inside its moves until the test opens it.
 struct Gated {
     inner: tgw_ha::lambda::AwsBackend,
-    gate: Arc<tokio::sync::Semaphore>,
-    waiting: Arc<AtomicUsize>,
+    gate: Gate,
 }
 
 impl Backend for Gated {
     fn ports(&self, region: Option<&str>) -> Result<Ports, tgw_ha_engine::ServiceError> {
         let mut p = self.inner.ports(region)?;
-        p.network = Arc::new(GatedNetwork {
-            inner: p.network,
-            gate: self.gate.clone(),
-            waiting: self.waiting.clone(),
-        });
+        p.network = self.gate.around(p.network);
         Ok(p)
     }
     fn has_ledger(&self) -> bool {
@@ -72,66 +64,6 @@ impl Backend for Gated {
     }
     fn clock(&self) -> Arc<dyn Clock> {
         self.inner.clock()
-    }
-}
-
-struct GatedNetwork {
-    inner: Arc<dyn Network>,
-    gate: Arc<tokio::sync::Semaphore>,
-    waiting: Arc<AtomicUsize>,
-}
-
-impl GatedNetwork {
-    async fn pass(&self) {
-        self.waiting.fetch_add(1, Ordering::SeqCst);
-        self.gate.acquire().await.expect("gate").forget();
-    }
-}
-
-#[async_trait]
-impl Network for GatedNetwork {
-    async fn vpn_connections(&self) -> Result<Vec<VpnConnection>, NetError> {
-        self.inner.vpn_connections().await
-    }
-    async fn vpn_attachments(&self, tgw: &TgwId) -> Result<Vec<Attachment>, NetError> {
-        self.inner.vpn_attachments(tgw).await
-    }
-    async fn route_tables(&self, tgw: &TgwId) -> Result<Vec<RouteTable>, NetError> {
-        self.inner.route_tables(tgw).await
-    }
-    async fn static_routes(
-        &self,
-        table: &RouteTableId,
-        attachments: &[AttachmentId],
-    ) -> Result<Vec<Route>, NetError> {
-        self.inner.static_routes(table, attachments).await
-    }
-    async fn prefix_list_references(
-        &self,
-        table: &RouteTableId,
-        attachments: &[AttachmentId],
-    ) -> Result<Vec<Route>, NetError> {
-        self.inner.prefix_list_references(table, attachments).await
-    }
-    async fn replace_route(
-        &self,
-        table: &RouteTableId,
-        cidr: &str,
-        to: &AttachmentId,
-    ) -> Result<(), NetError> {
-        self.pass().await;
-        self.inner.replace_route(table, cidr, to).await
-    }
-    async fn modify_prefix_list_reference(
-        &self,
-        table: &RouteTableId,
-        prefix_list: &PrefixListId,
-        to: &AttachmentId,
-    ) -> Result<(), NetError> {
-        self.pass().await;
-        self.inner
-            .modify_prefix_list_reference(table, prefix_list, to)
-            .await
     }
 }
 
@@ -167,8 +99,7 @@ async fn a_500_route_failover_meets_50_routing_updates_and_a_down_without_an_err
         })
         .expect("limits off");
     let f = aws_handler(&sb, "busy", "eu-west-1", &[]).await;
-    let gate = Arc::new(tokio::sync::Semaphore::new(0));
-    let waiting = Arc::new(AtomicUsize::new(0));
+    let gate = Gate::closed();
     let backend = Gated {
         inner: tgw_ha::lambda::AwsBackend::new(
             moto::sdk_config_in("eu-west-1").await,
@@ -176,7 +107,6 @@ async fn a_500_route_failover_meets_50_routing_updates_and_a_down_without_an_err
         )
         .with_ec2_endpoint(Some(sb.url.clone())),
         gate: gate.clone(),
-        waiting: waiting.clone(),
     };
     let handler = Arc::new(
         Handler::new(f.handler.config().clone(), Arc::new(backend))
@@ -191,7 +121,7 @@ async fn a_500_route_failover_meets_50_routing_updates_and_a_down_without_an_err
         tokio::spawn(async move { invoke(&handler, reference_down(VPN_PARIS), "holder").await })
     };
     let reached = async {
-        while waiting.load(Ordering::SeqCst) == 0 {
+        while gate.waiting() == 0 {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     };
@@ -245,7 +175,7 @@ async fn a_500_route_failover_meets_50_routing_updates_and_a_down_without_an_err
         .await
         .is_err()
     {
-        gate.add_permits(100_000);
+        gate.open();
         panic!("the other invocations did not answer while the holder waited");
     }
     assert_eq!(answered, ROUTING_UPDATES + 1);
@@ -257,7 +187,7 @@ async fn a_500_route_failover_meets_50_routing_updates_and_a_down_without_an_err
 
     // The holder goes on: it fails paris over, finds berlin's DOWN stored meanwhile, and fails
     // berlin over in a second pass of the same run.
-    gate.add_permits(100_000);
+    gate.open();
     let o = tokio::time::timeout(Duration::from_secs(120), holder)
         .await
         .expect("the holder finishes")

@@ -13,7 +13,6 @@
 
 mod common;
 
-use async_trait::async_trait;
 use common::*;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -22,16 +21,16 @@ use tgw_ha::config::Config;
 use tgw_ha::lambda::{Backend, EmfSink, Handler, HandlerError};
 use tgw_ha_aws::{DynamoStore, SnsNotifier};
 use tgw_ha_core::Timestamp;
-use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId, TgwId};
-use tgw_ha_core::model::{Attachment, Route, RouteTable, TunnelStatus, VpnConnection};
+use tgw_ha_core::ids::{AttachmentId, TgwId};
+use tgw_ha_core::model::TunnelStatus;
 use tgw_ha_core::planner::GroupStatus;
 use tgw_ha_core::state::SignalSource;
-use tgw_ha_engine::ports::{Clock, NetError, Network, Ports};
-use tgw_ha_sim::Sim;
+use tgw_ha_engine::ports::{Clock, Ports};
 use tgw_ha_sim::demo_world::{
     ATT_BERLIN_BACKUP, ATT_BERLIN_PRIMARY, ATT_LYON, ATT_PARIS, PL_PARIS_OFFICES, RTB_PROD,
     VPN_BERLIN_BACKUP, VPN_BERLIN_PRIMARY, VPN_LYON, VPN_PARIS,
 };
+use tgw_ha_sim::{Gate, Sim};
 
 /// Routes of each site: its /24s and its prefix-list references (demo world).
 const PARIS_MOVES: usize = 32 + 1;
@@ -699,16 +698,13 @@ async fn failed_moves_are_a_retryable_incomplete_error_with_a_summary() {
 /// its moves until the test opens the gate, so that every other one meets the lease.
 struct Gated {
     inner: tgw_ha::lambda::AwsBackend,
-    gate: Arc<tokio::sync::Semaphore>,
+    gate: Gate,
 }
 
 impl Backend for Gated {
     fn ports(&self, region: Option<&str>) -> Result<Ports, tgw_ha_engine::ServiceError> {
         let mut p = self.inner.ports(region)?;
-        p.network = Arc::new(GatedNetwork {
-            inner: p.network,
-            gate: self.gate.clone(),
-        });
+        p.network = self.gate.around(p.network);
         Ok(p)
     }
     fn has_ledger(&self) -> bool {
@@ -719,69 +715,11 @@ impl Backend for Gated {
     }
 }
 
-struct GatedNetwork {
-    inner: Arc<dyn Network>,
-    gate: Arc<tokio::sync::Semaphore>,
-}
-
-impl GatedNetwork {
-    async fn pass(&self) {
-        let _ = self.gate.acquire().await.expect("gate");
-    }
-}
-
-#[async_trait]
-impl Network for GatedNetwork {
-    async fn vpn_connections(&self) -> Result<Vec<VpnConnection>, NetError> {
-        self.inner.vpn_connections().await
-    }
-    async fn vpn_attachments(&self, tgw: &TgwId) -> Result<Vec<Attachment>, NetError> {
-        self.inner.vpn_attachments(tgw).await
-    }
-    async fn route_tables(&self, tgw: &TgwId) -> Result<Vec<RouteTable>, NetError> {
-        self.inner.route_tables(tgw).await
-    }
-    async fn static_routes(
-        &self,
-        table: &RouteTableId,
-        attachments: &[AttachmentId],
-    ) -> Result<Vec<Route>, NetError> {
-        self.inner.static_routes(table, attachments).await
-    }
-    async fn prefix_list_references(
-        &self,
-        table: &RouteTableId,
-        attachments: &[AttachmentId],
-    ) -> Result<Vec<Route>, NetError> {
-        self.inner.prefix_list_references(table, attachments).await
-    }
-    async fn replace_route(
-        &self,
-        table: &RouteTableId,
-        cidr: &str,
-        to: &AttachmentId,
-    ) -> Result<(), NetError> {
-        self.pass().await;
-        self.inner.replace_route(table, cidr, to).await
-    }
-    async fn modify_prefix_list_reference(
-        &self,
-        table: &RouteTableId,
-        prefix_list: &PrefixListId,
-        to: &AttachmentId,
-    ) -> Result<(), NetError> {
-        self.pass().await;
-        self.inner
-            .modify_prefix_list_reference(table, prefix_list, to)
-            .await
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_concurrent_downs_on_one_tgw_one_applies_the_others_leave_it_their_signal() {
     let sb = Sandbox::start(world()).await;
     let f = aws_handler(&sb, "concurrent", "eu-west-1", &[]).await;
-    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let gate = Gate::closed();
     let backend = Gated {
         inner: tgw_ha::lambda::AwsBackend::new(
             moto::sdk_config_in("eu-west-1").await,
@@ -817,7 +755,7 @@ async fn ten_concurrent_downs_on_one_tgw_one_applies_the_others_leave_it_their_s
             results.push(o);
             if results.len() == 9 {
                 // Everyone but the holder has met the lease: let the holder move.
-                gate.add_permits(1_000);
+                gate.open();
             }
         }
     };
@@ -825,7 +763,7 @@ async fn ten_concurrent_downs_on_one_tgw_one_applies_the_others_leave_it_their_s
         .await
         .is_err()
     {
-        gate.add_permits(1_000);
+        gate.open();
         panic!("handlers did not finish: {} answered", results.len());
     }
 
