@@ -22,6 +22,11 @@ use tgw_ha_core::model::{
     Attachment, Destination, Route, RouteState, RouteTable, RouteType, Tunnel, TunnelStatus,
     VpnConnection, VpnState,
 };
+use tgw_ha_engine::layer::Ec2Action::{
+    DescribeTransitGatewayAttachments, DescribeTransitGatewayRouteTables, DescribeVpnConnections,
+    GetTransitGatewayPrefixListReferences, ModifyTransitGatewayPrefixListReference,
+    ReplaceTransitGatewayRoute,
+};
 use tgw_ha_engine::ports::{Clock, NetError, Network, SystemClock};
 
 /// How many attachment ids go in one search filter. EC2 ORs a filter's values; other EC2
@@ -29,13 +34,6 @@ use tgw_ha_engine::ports::{Clock, NetError, Network, SystemClock};
 const ATTACHMENTS_PER_SEARCH: usize = 50;
 /// EC2's largest page for the paginated describes: the fewest calls.
 const PAGE: i32 = 1000;
-
-const DESCRIBE_VPNS: &str = "DescribeVpnConnections";
-const DESCRIBE_ATTACHMENTS: &str = "DescribeTransitGatewayAttachments";
-const DESCRIBE_TABLES: &str = "DescribeTransitGatewayRouteTables";
-const GET_REFERENCES: &str = "GetTransitGatewayPrefixListReferences";
-const REPLACE_ROUTE: &str = "ReplaceTransitGatewayRoute";
-const MODIFY_REFERENCE: &str = "ModifyTransitGatewayPrefixListReference";
 
 /// The EC2 side of a Transit Gateway, through the AWS SDK.
 #[derive(Clone)]
@@ -79,7 +77,7 @@ impl Network for Ec2Network {
             .describe_vpn_connections()
             .send()
             .await
-            .map_err(|e| map_sdk_error(DESCRIBE_VPNS, Target::Read, e))?;
+            .map_err(|e| map_sdk_error(DescribeVpnConnections.as_str(), Target::Read, e))?;
         let now = self.clock.now();
         Ok(out
             .vpn_connections()
@@ -100,7 +98,11 @@ impl Network for Ec2Network {
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| {
-                map_sdk_error(DESCRIBE_ATTACHMENTS, Target::ReadOf(tgw.as_str()), e)
+                map_sdk_error(
+                    DescribeTransitGatewayAttachments.as_str(),
+                    Target::ReadOf(tgw.as_str()),
+                    e,
+                )
             })?;
             out.extend(
                 page.transit_gateway_attachments()
@@ -121,8 +123,13 @@ impl Network for Ec2Network {
             .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            let page =
-                page.map_err(|e| map_sdk_error(DESCRIBE_TABLES, Target::ReadOf(tgw.as_str()), e))?;
+            let page = page.map_err(|e| {
+                map_sdk_error(
+                    DescribeTransitGatewayRouteTables.as_str(),
+                    Target::ReadOf(tgw.as_str()),
+                    e,
+                )
+            })?;
             out.extend(
                 page.transit_gateway_route_tables()
                     .iter()
@@ -180,8 +187,13 @@ impl Network for Ec2Network {
         let wanted: BTreeSet<&str> = attachments.iter().map(AttachmentId::as_str).collect();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            let page =
-                page.map_err(|e| map_sdk_error(GET_REFERENCES, Target::ReadOf(table.as_str()), e))?;
+            let page = page.map_err(|e| {
+                map_sdk_error(
+                    GetTransitGatewayPrefixListReferences.as_str(),
+                    Target::ReadOf(table.as_str()),
+                    e,
+                )
+            })?;
             out.extend(
                 page.transit_gateway_prefix_list_references()
                     .iter()
@@ -212,7 +224,13 @@ impl Network for Ec2Network {
             .config_override(no_retries())
             .send()
             .await
-            .map_err(|e| map_sdk_error(REPLACE_ROUTE, Target::Route { table, cidr }, e))?;
+            .map_err(|e| {
+                map_sdk_error(
+                    ReplaceTransitGatewayRoute.as_str(),
+                    Target::Route { table, cidr },
+                    e,
+                )
+            })?;
         Ok(())
     }
 
@@ -233,7 +251,7 @@ impl Network for Ec2Network {
             .await
             .map_err(|e| {
                 let target = Target::PrefixListReference { table, prefix_list };
-                map_sdk_error(MODIFY_REFERENCE, target, e)
+                map_sdk_error(ModifyTransitGatewayPrefixListReference.as_str(), target, e)
             })?;
         Ok(())
     }

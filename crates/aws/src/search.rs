@@ -19,9 +19,11 @@ use aws_sdk_ec2::types::{Filter, TransitGatewayRoute};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use tgw_ha_core::ids::RouteTableId;
+use tgw_ha_engine::layer::Ec2Action;
 use tgw_ha_engine::ports::NetError;
 
-pub(crate) const OP: &str = "SearchTransitGatewayRoutes";
+const OP: Ec2Action = Ec2Action::SearchTransitGatewayRoutes;
+
 /// EC2's maximum page size: the fewest calls.
 pub(crate) const MAX_RESULTS: i32 = 1000;
 /// A bound on the calls of one search, so that a server that always says "more" ends in an
@@ -215,7 +217,8 @@ async fn search_scope(
     let mut truncated = false;
     while let Some(page) = pages.next().await {
         *calls += 1;
-        let page = page.map_err(|e| map_sdk_error(OP, Target::ReadOf(table.as_str()), e))?;
+        let page =
+            page.map_err(|e| map_sdk_error(OP.as_str(), Target::ReadOf(table.as_str()), e))?;
         routes.extend(page.routes().iter().cloned());
         // Only the last page's flag counts: earlier pages carry a token that was followed. The
         // paginator also stops on a repeated token; a flag still set then is truncation too.
@@ -226,7 +229,7 @@ async fn search_scope(
 
 fn incomplete(table: &RouteTableId, why: String) -> NetError {
     NetError::Rejected {
-        op: OP.to_owned(),
+        op: OP.to_string(),
         code: "IncompleteRouteSearch".to_owned(),
         message: format!("route search of {table} could not be completed: {why}"),
     }

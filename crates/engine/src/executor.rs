@@ -8,6 +8,7 @@
 //! jittered exponential backoff. Other errors are never retried.
 //! Waiting goes through the [`Clock`] port, so under the sim's virtual clock nothing sleeps.
 
+use crate::layer::Ec2Action;
 use crate::ports::{Clock, NetError};
 use crate::token_bucket::TokenBucket;
 use rand::{Rng, SeedableRng, rngs::SmallRng};
@@ -72,9 +73,9 @@ pub struct Executor {
     clock: Arc<dyn Clock>,
     config: ExecutorConfig,
     /// One per action; a reservation is a token taken into debt, so concurrent callers queue.
-    buckets: Mutex<BTreeMap<&'static str, TokenBucket<Timestamp>>>,
+    buckets: Mutex<BTreeMap<Ec2Action, TokenBucket<Timestamp>>>,
     rng: Mutex<SmallRng>,
-    stats: Mutex<BTreeMap<&'static str, CallStats>>,
+    stats: Mutex<BTreeMap<Ec2Action, CallStats>>,
 }
 
 impl Executor {
@@ -101,17 +102,18 @@ impl Executor {
             .collect()
     }
 
-    /// Wait for a token of `op`'s bucket. `false`, at once and with the token given back, when
-    /// the token would only come at or after `stop`: a call that cannot start before the run
-    /// must stop is not waited for.
-    async fn pace(&self, op: &'static str, mutating: bool, stop: Option<Timestamp>) -> bool {
+    /// Wait for a token of `op`'s bucket (EC2's mutating or non-mutating shape, by
+    /// [`Ec2Action::is_write`]). `false`, at once and with the token given back, when the token
+    /// would only come at or after `stop`: a call that cannot start before the run must stop is
+    /// not waited for.
+    async fn pace(&self, op: Ec2Action, stop: Option<Timestamp>) -> bool {
         let now = self.clock.now();
         if stop.is_some_and(|s| now >= s) {
             return false;
         }
         let wake = {
             let mut buckets = self.buckets.lock().expect("bucket lock");
-            let shape = if mutating {
+            let shape = if op.is_write() {
                 self.config.mutating
             } else {
                 self.config.reads
@@ -156,7 +158,7 @@ impl Executor {
         half + Duration::from_micros(jitter)
     }
 
-    fn count(&self, op: &'static str, f: impl FnOnce(&mut CallStats)) {
+    fn count(&self, op: Ec2Action, f: impl FnOnce(&mut CallStats)) {
         f(self
             .stats
             .lock()
@@ -167,17 +169,12 @@ impl Executor {
 
     /// Run `f` paced to `op`'s bucket, retrying throttling and server errors. Returns the result
     /// and the number of attempts made.
-    pub async fn call<T, F, Fut>(
-        &self,
-        op: &'static str,
-        mutating: bool,
-        f: F,
-    ) -> (Result<T, NetError>, u32)
+    pub async fn call<T, F, Fut>(&self, op: Ec2Action, f: F) -> (Result<T, NetError>, u32)
     where
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, NetError>>,
     {
-        self.call_before(op, mutating, None, f)
+        self.call_before(op, None, f)
             .await
             .expect("a call without a stop time always starts")
     }
@@ -188,8 +185,7 @@ impl Executor {
     /// the next run reads what it did).
     pub async fn call_before<T, F, Fut>(
         &self,
-        op: &'static str,
-        mutating: bool,
+        op: Ec2Action,
         stop: Option<Timestamp>,
         f: F,
     ) -> Option<(Result<T, NetError>, u32)>
@@ -200,7 +196,7 @@ impl Executor {
         let mut attempt = 0;
         let mut last: Option<NetError> = None;
         loop {
-            if !self.pace(op, mutating, stop).await {
+            if !self.pace(op, stop).await {
                 return last.map(|e| {
                     self.count(op, |s| s.failed += 1);
                     (Err(e), attempt)
@@ -220,7 +216,7 @@ impl Executor {
                             + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::zero());
                         if stop.is_none_or(|s| until < s) {
                             self.count(op, |s| s.retried += 1);
-                            tracing::debug!(op, attempt, error = %e, backoff_ms = d.as_millis() as u64, "retrying");
+                            tracing::debug!(op = op.as_str(), attempt, error = %e, backoff_ms = d.as_millis() as u64, "retrying");
                             self.clock.sleep_until(until).await;
                             last = Some(e);
                             continue;

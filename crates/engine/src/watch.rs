@@ -28,6 +28,7 @@
 //!   given the same deadline, so a Lambda watcher returns (lease released) before Lambda stops it.
 
 use crate::executor::Executor;
+use crate::layer::Ec2Action;
 use crate::outcome::{EngineError, Outcome};
 use crate::ports::{Ports, StoreError};
 use crate::reconcile::{Deadline, Engine, EngineConfig, RunOptions};
@@ -431,7 +432,7 @@ impl Watch<'_> {
         self.summary.polls += 1;
         let read = self
             .executor
-            .call_before("DescribeVpnConnections", false, self.stop(), || {
+            .call_before(Ec2Action::DescribeVpnConnections, self.stop(), || {
                 w.ports.network.vpn_connections()
             })
             .await;

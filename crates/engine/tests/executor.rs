@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tgw_ha_core::Timestamp;
 use tgw_ha_engine::executor::{Executor, ExecutorConfig};
+use tgw_ha_engine::layer::Ec2Action;
 use tgw_ha_engine::ports::NetError;
 use tgw_ha_sim::VirtualClock;
 use tgw_ha_sim::demo_world::start;
@@ -27,7 +28,7 @@ fn elapsed(clock: &VirtualClock) -> f64 {
 async fn mutating_calls_run_at_50_burst_then_5_per_second() {
     let (ex, clock) = executor(ExecutorConfig::default());
     for _ in 0..200 {
-        ex.call("ReplaceTransitGatewayRoute", true, ok)
+        ex.call(Ec2Action::ReplaceTransitGatewayRoute, ok)
             .await
             .0
             .unwrap();
@@ -39,7 +40,7 @@ async fn mutating_calls_run_at_50_burst_then_5_per_second() {
 #[tokio::test]
 async fn concurrent_mutating_calls_share_the_bucket() {
     let (ex, clock) = executor(ExecutorConfig::default());
-    let calls = (0..200).map(|_| ex.call("ReplaceTransitGatewayRoute", true, ok));
+    let calls = (0..200).map(|_| ex.call(Ec2Action::ReplaceTransitGatewayRoute, ok));
     for (r, attempts) in join_all(calls).await {
         assert_eq!((r, attempts), (Ok(()), 1));
     }
@@ -54,7 +55,7 @@ async fn concurrent_mutating_calls_share_the_bucket() {
 async fn reads_run_at_100_burst_then_20_per_second() {
     let (ex, clock) = executor(ExecutorConfig::default());
     for _ in 0..200 {
-        ex.call("SearchTransitGatewayRoutes", false, ok)
+        ex.call(Ec2Action::SearchTransitGatewayRoutes, ok)
             .await
             .0
             .unwrap();
@@ -67,11 +68,11 @@ async fn reads_run_at_100_burst_then_20_per_second() {
 async fn each_action_has_its_own_bucket() {
     let (ex, clock) = executor(ExecutorConfig::default());
     for _ in 0..50 {
-        ex.call("ReplaceTransitGatewayRoute", true, ok)
+        ex.call(Ec2Action::ReplaceTransitGatewayRoute, ok)
             .await
             .0
             .unwrap();
-        ex.call("ModifyTransitGatewayPrefixListReference", true, ok)
+        ex.call(Ec2Action::ModifyTransitGatewayPrefixListReference, ok)
             .await
             .0
             .unwrap();
@@ -84,7 +85,7 @@ async fn each_action_has_its_own_bucket() {
 async fn attempt_times(ex: &Executor, clock: &VirtualClock, error: NetError) -> Vec<Timestamp> {
     let times = Mutex::new(Vec::new());
     let (r, attempts) = ex
-        .call("ReplaceTransitGatewayRoute", true, || {
+        .call(Ec2Action::ReplaceTransitGatewayRoute, || {
             times.lock().unwrap().push(clock.now());
             let e = error.clone();
             async move { Err::<(), _>(e) }
@@ -136,7 +137,7 @@ async fn server_errors_are_retried_until_they_succeed() {
     let (ex, _) = executor(ExecutorConfig::default());
     let left = Mutex::new(2);
     let (r, attempts) = ex
-        .call("ReplaceTransitGatewayRoute", true, || {
+        .call(Ec2Action::ReplaceTransitGatewayRoute, || {
             let mut n = left.lock().unwrap();
             let r = if *n > 0 {
                 *n -= 1;

@@ -16,8 +16,9 @@ use async_trait::async_trait;
 use std::sync::{Arc, Mutex};
 use tgw_ha_core::conversion::{ManagedPrefixList, PrefixListReference};
 use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId};
+use tgw_ha_engine::layer::Ec2Action;
 use tgw_ha_engine::ports::{Clock, NetError, SystemClock};
-use tgw_ha_engine::prefix_lists::{self as ops, PrefixListAdmin};
+use tgw_ha_engine::prefix_lists::PrefixListAdmin;
 
 pub struct SimPrefixLists {
     world: SharedWorld,
@@ -77,7 +78,8 @@ impl SimPrefixLists {
             .count(op, outcome);
     }
 
-    async fn enter(&self, op: &str, write: bool) -> Result<(), NetError> {
+    async fn enter(&self, action: Ec2Action) -> Result<(), NetError> {
+        let op = action.as_str();
         self.faults.delay(&*self.clock).await;
         match self.faults.decide(op) {
             Verdict::Proceed | Verdict::Crash(_) => {}
@@ -86,7 +88,7 @@ impl SimPrefixLists {
                 return Err(e);
             }
         }
-        if write {
+        if action.is_write() {
             let mut crash = self.crash.lock().unwrap_or_else(|e| e.into_inner());
             match *crash {
                 Some(0) => {
@@ -108,7 +110,7 @@ impl SimPrefixLists {
 
     fn write<T>(
         &self,
-        op: &str,
+        op: Ec2Action,
         f: impl FnOnce(&mut World) -> Result<T, Refusal>,
     ) -> Result<T, NetError> {
         let r = f(&mut lock(&self.world));
@@ -135,8 +137,8 @@ impl From<ListError> for Refusal {
 }
 
 impl Refusal {
-    fn into_net(self, op: &str) -> NetError {
-        let op = op.to_owned();
+    fn into_net(self, op: Ec2Action) -> NetError {
+        let op = op.to_string();
         match self {
             Refusal::World(WorldError::RouteNotFound { table, destination }) => {
                 NetError::RouteNotFound {
@@ -199,7 +201,7 @@ fn entries(cidrs: &[String]) -> Vec<SimPrefixListEntry> {
 #[async_trait]
 impl PrefixListAdmin for SimPrefixLists {
     async fn prefix_lists_named(&self, name: &str) -> Result<Vec<ManagedPrefixList>, NetError> {
-        self.enter(ops::DESCRIBE_LISTS, false).await?;
+        self.enter(Ec2Action::DescribeManagedPrefixLists).await?;
         Ok(self.read(|w| {
             w.managed_prefix_lists
                 .iter()
@@ -210,25 +212,27 @@ impl PrefixListAdmin for SimPrefixLists {
     }
 
     async fn prefix_list(&self, id: &PrefixListId) -> Result<Option<ManagedPrefixList>, NetError> {
-        self.enter(ops::DESCRIBE_LISTS, false).await?;
+        self.enter(Ec2Action::DescribeManagedPrefixLists).await?;
         Ok(self.read(|w| w.managed_prefix_list(id).map(list_view)))
     }
 
     async fn prefix_list_entries(&self, id: &PrefixListId) -> Result<Vec<String>, NetError> {
-        self.enter(ops::GET_ENTRIES, false).await?;
+        self.enter(Ec2Action::GetManagedPrefixListEntries).await?;
         self.read(|w| match w.managed_prefix_list(id) {
             Some(l) => Ok(l.cidrs().map(str::to_owned).collect()),
-            None => Err(Refusal::List(ListError::NotFound(id.clone())).into_net(ops::GET_ENTRIES)),
+            None => Err(Refusal::List(ListError::NotFound(id.clone()))
+                .into_net(Ec2Action::GetManagedPrefixListEntries)),
         })
     }
 
     async fn references(&self, table: &RouteTableId) -> Result<Vec<PrefixListReference>, NetError> {
-        self.enter(ops::GET_REFERENCES, false).await?;
+        self.enter(Ec2Action::GetTransitGatewayPrefixListReferences)
+            .await?;
         self.read(|w| {
             if w.route_table(table).is_none() {
                 return Err(
                     Refusal::World(WorldError::RouteTableNotFound(table.clone()))
-                        .into_net(ops::GET_REFERENCES),
+                        .into_net(Ec2Action::GetTransitGatewayPrefixListReferences),
                 );
             }
             Ok(w.prefix_list_references
@@ -249,7 +253,7 @@ impl PrefixListAdmin for SimPrefixLists {
     }
 
     async fn route_count(&self, table: &RouteTableId) -> Result<usize, NetError> {
-        self.enter(ops::SEARCH_ROUTES, false).await?;
+        self.enter(Ec2Action::SearchTransitGatewayRoutes).await?;
         Ok(self.read(|w| {
             let routes = w.routes_in(table).count();
             let entries: usize = w
@@ -270,8 +274,8 @@ impl PrefixListAdmin for SimPrefixLists {
         cidrs: &[String],
         tags: &[(String, String)],
     ) -> Result<PrefixListId, NetError> {
-        self.enter(ops::CREATE_LIST, true).await?;
-        self.write(ops::CREATE_LIST, |w| {
+        self.enter(Ec2Action::CreateManagedPrefixList).await?;
+        self.write(Ec2Action::CreateManagedPrefixList, |w| {
             Ok(w.create_managed_prefix_list(
                 name,
                 max_entries,
@@ -289,8 +293,8 @@ impl PrefixListAdmin for SimPrefixLists {
         add: &[String],
         remove: &[String],
     ) -> Result<(), NetError> {
-        self.enter(ops::MODIFY_LIST, true).await?;
-        self.write(ops::MODIFY_LIST, |w| {
+        self.enter(Ec2Action::ModifyManagedPrefixList).await?;
+        self.write(Ec2Action::ModifyManagedPrefixList, |w| {
             Ok(w.modify_managed_prefix_list(
                 id,
                 ListChange {
@@ -308,8 +312,8 @@ impl PrefixListAdmin for SimPrefixLists {
         id: &PrefixListId,
         max_entries: u32,
     ) -> Result<(), NetError> {
-        self.enter(ops::MODIFY_LIST, true).await?;
-        self.write(ops::MODIFY_LIST, |w| {
+        self.enter(Ec2Action::ModifyManagedPrefixList).await?;
+        self.write(Ec2Action::ModifyManagedPrefixList, |w| {
             Ok(w.modify_managed_prefix_list(
                 id,
                 ListChange {
@@ -321,8 +325,8 @@ impl PrefixListAdmin for SimPrefixLists {
     }
 
     async fn delete_prefix_list(&self, id: &PrefixListId) -> Result<(), NetError> {
-        self.enter(ops::DELETE_LIST, true).await?;
-        self.write(ops::DELETE_LIST, |w| {
+        self.enter(Ec2Action::DeleteManagedPrefixList).await?;
+        self.write(Ec2Action::DeleteManagedPrefixList, |w| {
             match w.delete_managed_prefix_list(id) {
                 Err(ListError::NotFound(_)) => Err(Refusal::World(WorldError::RouteNotFound {
                     table: RouteTableId::new("-"),
@@ -339,8 +343,9 @@ impl PrefixListAdmin for SimPrefixLists {
         prefix_list: &PrefixListId,
         to: &AttachmentId,
     ) -> Result<(), NetError> {
-        self.enter(ops::CREATE_REFERENCE, true).await?;
-        self.write(ops::CREATE_REFERENCE, |w| {
+        self.enter(Ec2Action::CreateTransitGatewayPrefixListReference)
+            .await?;
+        self.write(Ec2Action::CreateTransitGatewayPrefixListReference, |w| {
             Ok(w.create_list_reference(table, prefix_list, Some(to))?)
         })
     }
@@ -350,8 +355,9 @@ impl PrefixListAdmin for SimPrefixLists {
         table: &RouteTableId,
         prefix_list: &PrefixListId,
     ) -> Result<(), NetError> {
-        self.enter(ops::DELETE_REFERENCE, true).await?;
-        self.write(ops::DELETE_REFERENCE, |w| {
+        self.enter(Ec2Action::DeleteTransitGatewayPrefixListReference)
+            .await?;
+        self.write(Ec2Action::DeleteTransitGatewayPrefixListReference, |w| {
             Ok(w.delete_prefix_list_reference(table, prefix_list)?)
         })
     }
@@ -362,14 +368,16 @@ impl PrefixListAdmin for SimPrefixLists {
         cidr: &str,
         to: &AttachmentId,
     ) -> Result<(), NetError> {
-        self.enter(ops::CREATE_ROUTE, true).await?;
-        self.write(ops::CREATE_ROUTE, |w| {
+        self.enter(Ec2Action::CreateTransitGatewayRoute).await?;
+        self.write(Ec2Action::CreateTransitGatewayRoute, |w| {
             Ok(w.create_route(table, cidr, Some(to))?)
         })
     }
 
     async fn delete_route(&self, table: &RouteTableId, cidr: &str) -> Result<(), NetError> {
-        self.enter(ops::DELETE_ROUTE, true).await?;
-        self.write(ops::DELETE_ROUTE, |w| Ok(w.delete_route(table, cidr)?))
+        self.enter(Ec2Action::DeleteTransitGatewayRoute).await?;
+        self.write(Ec2Action::DeleteTransitGatewayRoute, |w| {
+            Ok(w.delete_route(table, cidr)?)
+        })
     }
 }

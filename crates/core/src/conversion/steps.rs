@@ -3,6 +3,7 @@
 //! judged by. Plain data, printed by `plan` and run step by step by the engine.
 
 use super::{Direction, FailoverEstimate};
+use crate::action::Ec2Action;
 use crate::ids::{AttachmentId, GroupName, PrefixListId, RouteTableId, TgwId};
 use crate::model::RouteKey;
 use crate::state::LedgerEntry;
@@ -64,18 +65,23 @@ pub enum Step {
 }
 
 impl Step {
-    /// The EC2 action this step calls.
+    /// The EC2 action this step calls; `None` for a wait, which calls nothing.
+    pub fn ec2_action(&self) -> Option<Ec2Action> {
+        Some(match self {
+            Step::CreateList { .. } => Ec2Action::CreateManagedPrefixList,
+            Step::ResizeList { .. } | Step::AddEntries { .. } => Ec2Action::ModifyManagedPrefixList,
+            Step::CreateReference { .. } => Ec2Action::CreateTransitGatewayPrefixListReference,
+            Step::DeleteRoute { .. } => Ec2Action::DeleteTransitGatewayRoute,
+            Step::CreateRoute { .. } => Ec2Action::CreateTransitGatewayRoute,
+            Step::DeleteReference { .. } => Ec2Action::DeleteTransitGatewayPrefixListReference,
+            Step::DeleteList => Ec2Action::DeleteManagedPrefixList,
+            Step::Wait { .. } => return None,
+        })
+    }
+
+    /// The step's name in reports: its EC2 action, or `Wait`.
     pub fn action(&self) -> &'static str {
-        match self {
-            Step::CreateList { .. } => "CreateManagedPrefixList",
-            Step::ResizeList { .. } | Step::AddEntries { .. } => "ModifyManagedPrefixList",
-            Step::CreateReference { .. } => "CreateTransitGatewayPrefixListReference",
-            Step::DeleteRoute { .. } => "DeleteTransitGatewayRoute",
-            Step::CreateRoute { .. } => "CreateTransitGatewayRoute",
-            Step::DeleteReference { .. } => "DeleteTransitGatewayPrefixListReference",
-            Step::DeleteList => "DeleteManagedPrefixList",
-            Step::Wait { .. } => "Wait",
-        }
+        self.ec2_action().map_or("Wait", Ec2Action::as_str)
     }
 
     /// The table the step writes in, if any.

@@ -7,6 +7,7 @@ use super::observe::Observed;
 use super::writes::Failure;
 use super::{ConvertError, Converter};
 use crate::executor::Executor;
+use crate::layer::Ec2Action;
 use crate::ports::{StoreError, Versioned};
 use std::collections::BTreeSet;
 use tgw_ha_core::conversion::{
@@ -41,7 +42,7 @@ impl Converter {
     ) -> Result<Progress, ConvertError> {
         let net = &self.ports.network;
         let (vpns, _) = exec
-            .call("DescribeVpnConnections", false, || net.vpn_connections())
+            .call(Ec2Action::DescribeVpnConnections, || net.vpn_connections())
             .await;
         obs.vpns = vpns?;
         obs.state = self.ports.store.load(&obs.group.tgw).await?;

@@ -5,6 +5,7 @@
 
 use super::{ConvertError, Converter};
 use crate::executor::Executor;
+use crate::layer::Ec2Action;
 use crate::ports::Versioned;
 use std::collections::{BTreeMap, BTreeSet};
 use tgw_ha_core::conversion::{ManagedPrefixList, PrefixListReference, list_name};
@@ -38,7 +39,7 @@ impl Converter {
         let net = &self.ports.network;
         let policy = &self.config.policy;
         let (vpns, _) = exec
-            .call("DescribeVpnConnections", false, || net.vpn_connections())
+            .call(Ec2Action::DescribeVpnConnections, || net.vpn_connections())
             .await;
         let vpns = vpns?;
         let tgws: BTreeSet<TgwId> = vpns
@@ -49,7 +50,7 @@ impl Converter {
         let mut attachments = Vec::new();
         for tgw in &tgws {
             let (a, _) = exec
-                .call("DescribeTransitGatewayAttachments", false, || {
+                .call(Ec2Action::DescribeTransitGatewayAttachments, || {
                     net.vpn_attachments(tgw)
                 })
                 .await;
@@ -90,7 +91,7 @@ impl Converter {
         let admin = &self.ports.admin;
         let tgw = group.tgw.clone();
         let (tables, _) = exec
-            .call("DescribeTransitGatewayRouteTables", false, || {
+            .call(Ec2Action::DescribeTransitGatewayRouteTables, || {
                 net.route_tables(&tgw)
             })
             .await;
@@ -111,7 +112,7 @@ impl Converter {
         for t in &tables {
             self.refresh_table(exec, &mut obs, t).await?;
             let (n, _) = exec
-                .call(crate::prefix_lists::SEARCH_ROUTES, false, || {
+                .call(Ec2Action::SearchTransitGatewayRoutes, || {
                     admin.route_count(t)
                 })
                 .await;
@@ -128,7 +129,7 @@ impl Converter {
             .collect();
         for id in others {
             let (entries, _) = exec
-                .call(crate::prefix_lists::GET_ENTRIES, false, || {
+                .call(Ec2Action::GetManagedPrefixListEntries, || {
                     admin.prefix_list_entries(&id)
                 })
                 .await;
@@ -158,12 +159,12 @@ impl Converter {
             .map(|m| m.attachment.clone())
             .collect();
         let (statics, _) = exec
-            .call(crate::prefix_lists::SEARCH_ROUTES, false, || {
+            .call(Ec2Action::SearchTransitGatewayRoutes, || {
                 net.static_routes(table, &members)
             })
             .await;
         let (refs, _) = exec
-            .call(crate::prefix_lists::GET_REFERENCES, false, || {
+            .call(Ec2Action::GetTransitGatewayPrefixListReferences, || {
                 admin.references(table)
             })
             .await;
@@ -180,7 +181,9 @@ impl Converter {
         let admin = &self.ports.admin;
         let name = list_name(&obs.group.name);
         let (lists, _) = exec
-            .call(core_describe(), false, || admin.prefix_lists_named(&name))
+            .call(Ec2Action::DescribeManagedPrefixLists, || {
+                admin.prefix_lists_named(&name)
+            })
             .await;
         let mut lists = lists?;
         if let Some(id) = &obs.created
@@ -189,14 +192,16 @@ impl Converter {
             // EC2's reads are eventually consistent: the list just created may not be listed
             // by name yet, but it exists; never create a second one.
             let (l, _) = exec
-                .call(core_describe(), false, || admin.prefix_list(id))
+                .call(Ec2Action::DescribeManagedPrefixLists, || {
+                    admin.prefix_list(id)
+                })
                 .await;
             lists.extend(l?);
         }
         for l in &mut lists {
             let id = l.id.clone();
             let (entries, _) = exec
-                .call(crate::prefix_lists::GET_ENTRIES, false, || {
+                .call(Ec2Action::GetManagedPrefixListEntries, || {
                     admin.prefix_list_entries(&id)
                 })
                 .await;
@@ -205,8 +210,4 @@ impl Converter {
         obs.lists = lists;
         Ok(())
     }
-}
-
-pub(super) fn core_describe() -> &'static str {
-    crate::prefix_lists::DESCRIBE_LISTS
 }

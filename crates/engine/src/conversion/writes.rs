@@ -2,9 +2,10 @@
 //! step alone and in order, each "already so" answer taken as success; then the wait until the
 //! list's change is complete (EC2 applies it asynchronously).
 
-use super::observe::{Observed, core_describe};
+use super::observe::Observed;
 use super::{ConvertError, Converter};
 use crate::executor::Executor;
+use crate::layer::Ec2Action;
 use crate::ports::NetError;
 use crate::prefix_lists::{PrefixListAdmin, already_exists, stale_entries, version_mismatch};
 use futures::StreamExt;
@@ -127,7 +128,7 @@ impl Converter {
             } => {
                 let tags = [(OWNER_TAG.to_owned(), group.to_string())];
                 let (id, _) = exec
-                    .call(step.action(), true, || {
+                    .call(action_of(step), || {
                         admin.create_prefix_list(name, *max_entries, address_family, entries, &tags)
                     })
                     .await;
@@ -146,7 +147,7 @@ impl Converter {
             Step::ResizeList { max_entries } => {
                 let l = list.as_mut().ok_or_else(missing)?;
                 let (r, _) = exec
-                    .call(step.action(), true, || {
+                    .call(action_of(step), || {
                         admin.resize_prefix_list(&l.id, *max_entries)
                     })
                     .await;
@@ -158,7 +159,7 @@ impl Converter {
                 let l = list.as_mut().ok_or_else(missing)?;
                 let version = l.version;
                 let (r, _) = exec
-                    .call(step.action(), true, || {
+                    .call(action_of(step), || {
                         admin.modify_entries(&l.id, version, entries, &[])
                     })
                     .await;
@@ -170,9 +171,7 @@ impl Converter {
             Step::CreateReference { table, to, .. } => {
                 let l = list.as_ref().ok_or_else(missing)?;
                 let (r, _) = exec
-                    .call(step.action(), true, || {
-                        admin.create_reference(table, &l.id, to)
-                    })
+                    .call(action_of(step), || admin.create_reference(table, &l.id, to))
                     .await;
                 match r {
                     Err(e) if already_exists(&e) => Ok(()),
@@ -182,7 +181,7 @@ impl Converter {
             Step::DeleteReference { table, .. } => {
                 let l = list.as_ref().ok_or_else(missing)?;
                 let (r, _) = exec
-                    .call(step.action(), true, || admin.delete_reference(table, &l.id))
+                    .call(action_of(step), || admin.delete_reference(table, &l.id))
                     .await;
                 match r {
                     Err(NetError::RouteNotFound { .. }) => Ok(()),
@@ -194,7 +193,7 @@ impl Converter {
                     return Ok(());
                 };
                 let (r, _) = exec
-                    .call(step.action(), true, || admin.delete_prefix_list(&l.id))
+                    .call(action_of(step), || admin.delete_prefix_list(&l.id))
                     .await;
                 match r {
                     Err(NetError::RouteNotFound { .. }) => Ok(()),
@@ -222,7 +221,9 @@ impl Converter {
             chrono::Duration::from_std(self.config.settle_timeout).unwrap_or(chrono::Duration::MAX);
         loop {
             let (l, _) = exec
-                .call(core_describe(), false, || admin.prefix_list(id))
+                .call(Ec2Action::DescribeManagedPrefixLists, || {
+                    admin.prefix_list(id)
+                })
                 .await;
             match l? {
                 Some(l) if l.state.ends_with("-failed") => {
@@ -259,6 +260,12 @@ async fn indexed<T>(i: usize, f: impl std::future::Future<Output = T>) -> (usize
     (i, f.await)
 }
 
+/// The EC2 action of a step that makes a call (every step written here; waits are not).
+fn action_of(step: &Step) -> Ec2Action {
+    step.ec2_action()
+        .expect("a wait is never written: it calls nothing")
+}
+
 /// A static-route write; "already so" is success.
 async fn route_write(
     exec: &Executor,
@@ -268,7 +275,7 @@ async fn route_write(
     match step {
         Step::DeleteRoute { table, cidr, .. } => {
             let (r, _) = exec
-                .call(step.action(), true, || admin.delete_route(table, cidr))
+                .call(action_of(step), || admin.delete_route(table, cidr))
                 .await;
             match r {
                 Err(NetError::RouteNotFound { .. }) => Ok(()),
@@ -279,7 +286,7 @@ async fn route_write(
             table, cidr, to, ..
         } => {
             let (r, _) = exec
-                .call(step.action(), true, || admin.create_route(table, cidr, to))
+                .call(action_of(step), || admin.create_route(table, cidr, to))
                 .await;
             match r {
                 Err(e) if already_exists(&e) => Ok(()),

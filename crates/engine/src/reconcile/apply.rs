@@ -17,7 +17,7 @@ impl Engine {
     ) -> Result<Observation, EngineError> {
         let net = &self.ports.network;
         let (tables, _) = executor
-            .call("DescribeTransitGatewayRouteTables", false, || {
+            .call(Ec2Action::DescribeTransitGatewayRouteTables, || {
                 net.route_tables(tgw)
             })
             .await;
@@ -35,12 +35,12 @@ impl Engine {
             let members = &members;
             let per_table = try_join_all(tables.iter().map(|t| async move {
                 let (statics, _) = executor
-                    .call("SearchTransitGatewayRoutes", false, || {
+                    .call(Ec2Action::SearchTransitGatewayRoutes, || {
                         net.static_routes(&t.id, members)
                     })
                     .await;
                 let (refs, _) = executor
-                    .call("GetTransitGatewayPrefixListReferences", false, || {
+                    .call(Ec2Action::GetTransitGatewayPrefixListReferences, || {
                         net.prefix_list_references(&t.id, members)
                     })
                     .await;
@@ -76,7 +76,7 @@ impl Engine {
                 let r = match &m.key.destination {
                     Destination::Cidr(cidr) => {
                         executor
-                            .call_before("ReplaceTransitGatewayRoute", true, stop, || {
+                            .call_before(Ec2Action::ReplaceTransitGatewayRoute, stop, || {
                                 net.replace_route(&m.key.table, cidr, &m.to)
                             })
                             .await
@@ -84,8 +84,7 @@ impl Engine {
                     Destination::PrefixList(pl) => {
                         executor
                             .call_before(
-                                "ModifyTransitGatewayPrefixListReference",
-                                true,
+                                Ec2Action::ModifyTransitGatewayPrefixListReference,
                                 stop,
                                 || net.modify_prefix_list_reference(&m.key.table, pl, &m.to),
                             )

@@ -31,6 +31,7 @@ pub use settle::merge_stored_signals;
 use settle::{absorb, settle};
 
 use crate::executor::Executor;
+use crate::layer::Ec2Action;
 use crate::outcome::{
     DEADLINE_REASON, EngineError, MoveResult, MoveStatus, Outcome, TgwError, TgwOutcome,
 };
@@ -211,7 +212,7 @@ impl Engine {
         let executor = &run.executor;
 
         let (vpns, _) = executor
-            .call("DescribeVpnConnections", false, || {
+            .call(Ec2Action::DescribeVpnConnections, || {
                 self.ports.network.vpn_connections()
             })
             .await;

@@ -38,7 +38,7 @@ impl Engine {
         };
         let reads = join_all(tgws.iter().map(|t| async move {
             let (r, _) = executor
-                .call("DescribeTransitGatewayAttachments", false, || {
+                .call(Ec2Action::DescribeTransitGatewayAttachments, || {
                     self.ports.network.vpn_attachments(t)
                 })
                 .await;

@@ -20,6 +20,7 @@ use crate::sandbox::state::Knobs;
 use crate::sandbox::xml::Xml;
 use crate::world::World;
 use tgw_ha_core::ids::AttachmentId;
+use tgw_ha_engine::layer::Ec2Action;
 
 /// The account every resource of the sandbox belongs to (the documentation account id).
 pub const ACCOUNT: &str = "111122223333";
@@ -48,7 +49,8 @@ impl Ctx<'_> {
 
 type Run = fn(&mut World, &Ctx) -> Result<String, ApiError>;
 
-/// One action: its EC2 name, its throttling category and its handler.
+/// One action: its EC2 name, its throttling category and its handler. Every [`Ec2Action`]
+/// tgw-ha calls is here (named by the enum), and the tests' own `CreateTags` and `DeleteTags`.
 pub(crate) struct Action {
     pub name: &'static str,
     /// Mutating actions share EC2's smaller bucket (50 burst, 5/s).
@@ -58,82 +60,82 @@ pub(crate) struct Action {
 
 pub(crate) const ACTIONS: &[Action] = &[
     Action {
-        name: "DescribeVpnConnections",
+        name: Ec2Action::DescribeVpnConnections.as_str(),
         mutating: false,
         run: describe::vpn_connections,
     },
     Action {
-        name: "DescribeTransitGatewayAttachments",
+        name: Ec2Action::DescribeTransitGatewayAttachments.as_str(),
         mutating: false,
         run: describe::attachments,
     },
     Action {
-        name: "DescribeTransitGatewayRouteTables",
+        name: Ec2Action::DescribeTransitGatewayRouteTables.as_str(),
         mutating: false,
         run: describe::route_tables,
     },
     Action {
-        name: "SearchTransitGatewayRoutes",
+        name: Ec2Action::SearchTransitGatewayRoutes.as_str(),
         mutating: false,
         run: search::search_routes,
     },
     Action {
-        name: "GetTransitGatewayPrefixListReferences",
+        name: Ec2Action::GetTransitGatewayPrefixListReferences.as_str(),
         mutating: false,
         run: prefix_lists::get_references,
     },
     Action {
-        name: "ReplaceTransitGatewayRoute",
+        name: Ec2Action::ReplaceTransitGatewayRoute.as_str(),
         mutating: true,
         run: routes::replace,
     },
     Action {
-        name: "CreateTransitGatewayRoute",
+        name: Ec2Action::CreateTransitGatewayRoute.as_str(),
         mutating: true,
         run: routes::create,
     },
     Action {
-        name: "DeleteTransitGatewayRoute",
+        name: Ec2Action::DeleteTransitGatewayRoute.as_str(),
         mutating: true,
         run: routes::delete,
     },
     Action {
-        name: "ModifyTransitGatewayPrefixListReference",
+        name: Ec2Action::ModifyTransitGatewayPrefixListReference.as_str(),
         mutating: true,
         run: prefix_lists::modify_reference,
     },
     Action {
-        name: "DescribeManagedPrefixLists",
+        name: Ec2Action::DescribeManagedPrefixLists.as_str(),
         mutating: false,
         run: managed_lists::describe_lists,
     },
     Action {
-        name: "GetManagedPrefixListEntries",
+        name: Ec2Action::GetManagedPrefixListEntries.as_str(),
         mutating: false,
         run: managed_lists::get_entries,
     },
     Action {
-        name: "CreateManagedPrefixList",
+        name: Ec2Action::CreateManagedPrefixList.as_str(),
         mutating: true,
         run: managed_lists::create_list,
     },
     Action {
-        name: "ModifyManagedPrefixList",
+        name: Ec2Action::ModifyManagedPrefixList.as_str(),
         mutating: true,
         run: managed_lists::modify_list,
     },
     Action {
-        name: "DeleteManagedPrefixList",
+        name: Ec2Action::DeleteManagedPrefixList.as_str(),
         mutating: true,
         run: managed_lists::delete_list,
     },
     Action {
-        name: "CreateTransitGatewayPrefixListReference",
+        name: Ec2Action::CreateTransitGatewayPrefixListReference.as_str(),
         mutating: true,
         run: managed_lists::create_reference,
     },
     Action {
-        name: "DeleteTransitGatewayPrefixListReference",
+        name: Ec2Action::DeleteTransitGatewayPrefixListReference.as_str(),
         mutating: true,
         run: managed_lists::delete_reference,
     },
@@ -188,4 +190,17 @@ pub(crate) fn dry_run(params: &Params) -> Result<(), ApiError> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_tgw_ha_calls_is_answered_with_its_throttling_category() {
+        for a in Ec2Action::ALL {
+            let action = find(a.as_str()).unwrap_or_else(|| panic!("{a} is not answered"));
+            assert_eq!(action.mutating, a.is_write(), "{a}");
+        }
+    }
 }
