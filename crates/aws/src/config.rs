@@ -62,9 +62,9 @@ pub async fn load_sdk_config_with(mut loader: ConfigLoader, opts: &AwsOptions) -
 ///
 /// Retries: reads keep the chain's retry policy (standard: 3 attempts, jittered backoff), so a
 /// throttled page of a long search is retried alone instead of the engine restarting the whole
-/// search. Writes turn SDK retries off per call (see `network.rs`): the engine's executor paces
-/// writes to EC2's mutating budget and retries them itself, and hidden SDK retries would both
-/// multiply its attempts and spend that budget behind its back.
+/// search. Writes go through a copy with SDK retries off ([`without_retries`]): the engine's
+/// executor paces writes to EC2's mutating budget and retries them itself, and hidden SDK
+/// retries would both multiply its attempts and spend that budget behind its back.
 ///
 /// Timeouts: the SDK sets no read timeout by default, and a hung connection would hold a
 /// Lambda until its own deadline. Each attempt gets [`ATTEMPT_TIMEOUT`], which surfaces as a
@@ -120,9 +120,16 @@ fn timeouts() -> TimeoutConfig {
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// The per-call override for writes: no SDK retries (the executor retries).
-pub(crate) fn no_retries() -> aws_sdk_ec2::config::Builder {
-    aws_sdk_ec2::config::Builder::default().retry_config(RetryConfig::disabled())
+/// `client` with SDK retries off, for the writes of [`crate::Ec2Network`] and
+/// [`crate::Ec2PrefixLists`]: the executor retries them (see [`ec2_client`]). The same
+/// configuration otherwise (endpoint, credentials, timeouts, interceptors).
+pub(crate) fn without_retries(client: &aws_sdk_ec2::Client) -> aws_sdk_ec2::Client {
+    let conf = client
+        .config()
+        .to_builder()
+        .retry_config(RetryConfig::disabled())
+        .build();
+    aws_sdk_ec2::Client::from_conf(conf)
 }
 
 #[cfg(test)]

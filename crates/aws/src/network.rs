@@ -7,7 +7,7 @@
 //! `blackhole`, and a blackhole route may list no attachment — AWS-FACTS.md), touches a
 //! propagated route, or moves anything but the one route or reference it is asked to.
 
-use crate::config::no_retries;
+use crate::config::without_retries;
 use crate::errors::{Target, map_sdk_error};
 use crate::search::search_routes;
 use async_trait::async_trait;
@@ -39,6 +39,8 @@ const PAGE: i32 = 1000;
 #[derive(Clone)]
 pub struct Ec2Network {
     client: Client,
+    /// `client` with SDK retries off, for the writes.
+    writes: Client,
     clock: Arc<dyn Clock>,
 }
 
@@ -46,6 +48,7 @@ impl Ec2Network {
     /// Build with [`crate::config::ec2_client`] for the retry and timeout policy it documents.
     pub fn new(client: Client) -> Self {
         Self {
+            writes: without_retries(&client),
             client,
             clock: Arc::new(SystemClock),
         }
@@ -215,13 +218,11 @@ impl Network for Ec2Network {
         cidr: &str,
         to: &AttachmentId,
     ) -> Result<(), NetError> {
-        self.client
+        self.writes
             .replace_transit_gateway_route()
             .transit_gateway_route_table_id(table.as_str())
             .destination_cidr_block(cidr)
             .transit_gateway_attachment_id(to.as_str())
-            .customize()
-            .config_override(no_retries())
             .send()
             .await
             .map_err(|e| {
@@ -240,13 +241,11 @@ impl Network for Ec2Network {
         prefix_list: &PrefixListId,
         to: &AttachmentId,
     ) -> Result<(), NetError> {
-        self.client
+        self.writes
             .modify_transit_gateway_prefix_list_reference()
             .transit_gateway_route_table_id(table.as_str())
             .prefix_list_id(prefix_list.as_str())
             .transit_gateway_attachment_id(to.as_str())
-            .customize()
-            .config_override(no_retries())
             .send()
             .await
             .map_err(|e| {

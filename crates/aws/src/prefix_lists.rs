@@ -2,12 +2,12 @@
 //!
 //! Reads return every page (the SDK's paginators; route counts through [`crate::search`], which
 //! narrows a search that truncates without a token). Writes are single calls with SDK retries
-//! off: the runner's executor paces and retries them. Errors follow [`crate::errors`], then
-//! the port's conventions (`tgw_ha_engine::prefix_lists`): a list that is gone when deleted is
-//! `RouteNotFound`; `IncorrectState` (the list is still applying its previous change) is
-//! retryable.
+//! off: the runner's executor paces and retries them. Errors are classified once, by
+//! [`crate::errors`], port's conventions included (`tgw_ha_engine::prefix_lists`): a list that is
+//! gone when read or deleted is `RouteNotFound` ([`Target::PrefixList`]; a read answers `None`);
+//! `IncorrectState` (the list is still applying its previous change) is retryable.
 
-use crate::config::no_retries;
+use crate::config::without_retries;
 use crate::errors::{Target, map_sdk_error};
 use crate::search::search_routes;
 use async_trait::async_trait;
@@ -31,12 +31,17 @@ const REFERENCE_PAGE: i32 = 1000;
 #[derive(Clone)]
 pub struct Ec2PrefixLists {
     client: Client,
+    /// `client` with SDK retries off, for the writes.
+    writes: Client,
 }
 
 impl Ec2PrefixLists {
     /// Build with [`crate::config::ec2_client`] for the retry and timeout policy it documents.
     pub fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            writes: without_retries(&client),
+            client,
+        }
     }
 }
 
@@ -45,32 +50,6 @@ fn filter(name: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Fi
         .name(name)
         .set_values(Some(values.into_iter().map(Into::into).collect()))
         .build()
-}
-
-/// The port's conventions on top of [`map_sdk_error`]'s.
-fn adapt(e: NetError, gone: Option<(&RouteTableId, &str)>) -> NetError {
-    match e {
-        NetError::Rejected { op, code, message } if code == "IncorrectState" => {
-            // The list is still applying its previous change: try again shortly.
-            NetError::Unavailable {
-                op,
-                message: format!("{code}: {message}"),
-            }
-        }
-        NetError::Rejected { op, code, message } => match gone {
-            Some((table, destination))
-                if code.eq_ignore_ascii_case("InvalidPrefixListID.NotFound") =>
-            {
-                NetError::RouteNotFound {
-                    op,
-                    table: table.clone(),
-                    destination: destination.to_owned(),
-                }
-            }
-            _ => NetError::Rejected { op, code, message },
-        },
-        other => other,
-    }
 }
 
 pub(crate) fn list_from_sdk(l: &ec2::ManagedPrefixList) -> Option<ManagedPrefixList> {
@@ -126,26 +105,23 @@ fn entries(cidrs: &[String]) -> Option<Vec<AddPrefixListEntry>> {
 #[async_trait]
 impl PrefixListAdmin for Ec2PrefixLists {
     async fn prefix_lists_named(&self, name: &str) -> Result<Vec<ManagedPrefixList>, NetError> {
-        let mut pages = self
+        let lists = self
             .client
             .describe_managed_prefix_lists()
             .filters(filter("prefix-list-name", [name]))
             .max_results(LIST_PAGE)
             .into_paginator()
-            .send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page =
-                page.map_err(|e| map_sdk_error(ops::DESCRIBE_LISTS, Target::ReadOf(name), e))?;
-            out.extend(
-                page.prefix_lists()
-                    .iter()
-                    // The filter takes wildcards: keep the exact name only.
-                    .filter(|l| l.prefix_list_name() == Some(name))
-                    .filter_map(list_from_sdk),
-            );
-        }
-        Ok(out)
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| map_sdk_error(ops::DESCRIBE_LISTS, Target::ReadOf(name), e))?;
+        Ok(lists
+            .iter()
+            // The filter takes wildcards: keep the exact name only.
+            .filter(|l| l.prefix_list_name() == Some(name))
+            .filter_map(list_from_sdk)
+            .collect())
     }
 
     async fn prefix_list(&self, id: &PrefixListId) -> Result<Option<ManagedPrefixList>, NetError> {
@@ -155,63 +131,48 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .prefix_list_ids(id.as_str())
             .send()
             .await
-            .map_err(|e| map_sdk_error(ops::DESCRIBE_LISTS, Target::ReadOf(id.as_str()), e));
+            .map_err(|e| map_sdk_error(ops::DESCRIBE_LISTS, Target::PrefixList(id), e));
         match r {
             Ok(out) => Ok(out.prefix_lists().iter().find_map(list_from_sdk)),
-            Err(NetError::Rejected { code, .. })
-                if code.eq_ignore_ascii_case("InvalidPrefixListID.NotFound") =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(adapt(e, None)),
+            Err(NetError::RouteNotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
     async fn prefix_list_entries(&self, id: &PrefixListId) -> Result<Vec<String>, NetError> {
-        let mut pages = self
+        let entries = self
             .client
             .get_managed_prefix_list_entries()
             .prefix_list_id(id.as_str())
             .max_results(LIST_PAGE)
             .into_paginator()
-            .send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                adapt(
-                    map_sdk_error(ops::GET_ENTRIES, Target::ReadOf(id.as_str()), e),
-                    None,
-                )
-            })?;
-            out.extend(
-                page.entries()
-                    .iter()
-                    .filter_map(|e| e.cidr().map(str::to_owned)),
-            );
-        }
-        Ok(out)
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| map_sdk_error(ops::GET_ENTRIES, Target::ReadOf(id.as_str()), e))?;
+        Ok(entries
+            .into_iter()
+            .filter_map(|e| e.cidr().map(str::to_owned))
+            .collect())
     }
 
     async fn references(&self, table: &RouteTableId) -> Result<Vec<PrefixListReference>, NetError> {
-        let mut pages = self
+        let references = self
             .client
             .get_transit_gateway_prefix_list_references()
             .transit_gateway_route_table_id(table.as_str())
             .max_results(REFERENCE_PAGE)
             .into_paginator()
-            .send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                map_sdk_error(ops::GET_REFERENCES, Target::ReadOf(table.as_str()), e)
-            })?;
-            out.extend(
-                page.transit_gateway_prefix_list_references()
-                    .iter()
-                    .filter_map(|r| reference_from_sdk(table, r)),
-            );
-        }
-        Ok(out)
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| map_sdk_error(ops::GET_REFERENCES, Target::ReadOf(table.as_str()), e))?;
+        Ok(references
+            .iter()
+            .filter_map(|r| reference_from_sdk(table, r))
+            .collect())
     }
 
     async fn route_count(&self, table: &RouteTableId) -> Result<usize, NetError> {
@@ -248,23 +209,16 @@ impl PrefixListAdmin for Ec2PrefixLists {
             spec = spec.tags(Tag::builder().key(k).value(v).build());
         }
         let out = self
-            .client
+            .writes
             .create_managed_prefix_list()
             .prefix_list_name(name)
             .max_entries(i32::try_from(max_entries).unwrap_or(i32::MAX))
             .address_family(address_family)
             .set_entries(entries(cidrs))
             .tag_specifications(spec.build())
-            .customize()
-            .config_override(no_retries())
             .send()
             .await
-            .map_err(|e| {
-                adapt(
-                    map_sdk_error(ops::CREATE_LIST, Target::ReadOf(name), e),
-                    None,
-                )
-            })?;
+            .map_err(|e| map_sdk_error(ops::CREATE_LIST, Target::ReadOf(name), e))?;
         out.prefix_list()
             .and_then(|l| l.prefix_list_id())
             .map(PrefixListId::new)
@@ -288,22 +242,15 @@ impl PrefixListAdmin for Ec2PrefixLists {
                 .map(|c| RemovePrefixListEntry::builder().cidr(c).build())
                 .collect()
         });
-        self.client
+        self.writes
             .modify_managed_prefix_list()
             .prefix_list_id(id.as_str())
             .current_version(i64::try_from(current_version).unwrap_or(i64::MAX))
             .set_add_entries(entries(add))
             .set_remove_entries(remove)
-            .customize()
-            .config_override(no_retries())
             .send()
             .await
-            .map_err(|e| {
-                adapt(
-                    map_sdk_error(ops::MODIFY_LIST, Target::ReadOf(id.as_str()), e),
-                    None,
-                )
-            })?;
+            .map_err(|e| map_sdk_error(ops::MODIFY_LIST, Target::ReadOf(id.as_str()), e))?;
         Ok(())
     }
 
@@ -312,38 +259,23 @@ impl PrefixListAdmin for Ec2PrefixLists {
         id: &PrefixListId,
         max_entries: u32,
     ) -> Result<(), NetError> {
-        self.client
+        self.writes
             .modify_managed_prefix_list()
             .prefix_list_id(id.as_str())
             .max_entries(i32::try_from(max_entries).unwrap_or(i32::MAX))
-            .customize()
-            .config_override(no_retries())
             .send()
             .await
-            .map_err(|e| {
-                adapt(
-                    map_sdk_error(ops::MODIFY_LIST, Target::ReadOf(id.as_str()), e),
-                    None,
-                )
-            })?;
+            .map_err(|e| map_sdk_error(ops::MODIFY_LIST, Target::ReadOf(id.as_str()), e))?;
         Ok(())
     }
 
     async fn delete_prefix_list(&self, id: &PrefixListId) -> Result<(), NetError> {
-        let nowhere = RouteTableId::new("-");
-        self.client
+        self.writes
             .delete_managed_prefix_list()
             .prefix_list_id(id.as_str())
-            .customize()
-            .config_override(no_retries())
             .send()
             .await
-            .map_err(|e| {
-                adapt(
-                    map_sdk_error(ops::DELETE_LIST, Target::ReadOf(id.as_str()), e),
-                    Some((&nowhere, id.as_str())),
-                )
-            })?;
+            .map_err(|e| map_sdk_error(ops::DELETE_LIST, Target::PrefixList(id), e))?;
         Ok(())
     }
 
@@ -353,21 +285,14 @@ impl PrefixListAdmin for Ec2PrefixLists {
         prefix_list: &PrefixListId,
         to: &AttachmentId,
     ) -> Result<(), NetError> {
-        self.client
+        self.writes
             .create_transit_gateway_prefix_list_reference()
             .transit_gateway_route_table_id(table.as_str())
             .prefix_list_id(prefix_list.as_str())
             .transit_gateway_attachment_id(to.as_str())
-            .customize()
-            .config_override(no_retries())
             .send()
             .await
-            .map_err(|e| {
-                adapt(
-                    map_sdk_error(ops::CREATE_REFERENCE, Target::ReadOf(table.as_str()), e),
-                    None,
-                )
-            })?;
+            .map_err(|e| map_sdk_error(ops::CREATE_REFERENCE, Target::ReadOf(table.as_str()), e))?;
         Ok(())
     }
 
@@ -376,17 +301,15 @@ impl PrefixListAdmin for Ec2PrefixLists {
         table: &RouteTableId,
         prefix_list: &PrefixListId,
     ) -> Result<(), NetError> {
-        self.client
+        self.writes
             .delete_transit_gateway_prefix_list_reference()
             .transit_gateway_route_table_id(table.as_str())
             .prefix_list_id(prefix_list.as_str())
-            .customize()
-            .config_override(no_retries())
             .send()
             .await
             .map_err(|e| {
                 let target = Target::PrefixListReference { table, prefix_list };
-                adapt(map_sdk_error(ops::DELETE_REFERENCE, target, e), None)
+                map_sdk_error(ops::DELETE_REFERENCE, target, e)
             })?;
         Ok(())
     }
@@ -397,13 +320,11 @@ impl PrefixListAdmin for Ec2PrefixLists {
         cidr: &str,
         to: &AttachmentId,
     ) -> Result<(), NetError> {
-        self.client
+        self.writes
             .create_transit_gateway_route()
             .transit_gateway_route_table_id(table.as_str())
             .destination_cidr_block(cidr)
             .transit_gateway_attachment_id(to.as_str())
-            .customize()
-            .config_override(no_retries())
             .send()
             .await
             // Not `Target::Route`: a create's "not found" is its table or target, never a
@@ -413,12 +334,10 @@ impl PrefixListAdmin for Ec2PrefixLists {
     }
 
     async fn delete_route(&self, table: &RouteTableId, cidr: &str) -> Result<(), NetError> {
-        self.client
+        self.writes
             .delete_transit_gateway_route()
             .transit_gateway_route_table_id(table.as_str())
             .destination_cidr_block(cidr)
-            .customize()
-            .config_override(no_retries())
             .send()
             .await
             .map_err(|e| map_sdk_error(ops::DELETE_ROUTE, Target::Route { table, cidr }, e))?;

@@ -9,6 +9,8 @@ use super::{DynamoStore, LEASE, PK, SK, TTL_ATTRIBUTE, n, partition, s};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
 use std::time::Duration;
 use tgw_ha_core::Timestamp;
 use tgw_ha_core::ids::TgwId;
@@ -23,6 +25,13 @@ impl Lease for DynamoStore {
         ttl: Duration,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
+        // Core's `lease::acquire`: free, expired (`expires <= now`), or our own.
+        let condition = Condition::new(
+            "attribute_not_exists(#pk) OR #expires_at <= :now OR #owner = :me",
+            owner,
+        )
+        .at(now)
+        .name("#pk", PK);
         let result = self
             .client
             .put_item()
@@ -32,15 +41,9 @@ impl Lease for DynamoStore {
             .item("owner", s(owner))
             .item(TTL_ATTRIBUTE, n(lease_expiry(now, ttl)))
             .item("acquired_at", s(now.to_rfc3339()))
-            // Core's `lease::acquire`: free, expired (`expires <= now`), or our own.
-            .condition_expression(
-                "attribute_not_exists(#pk) OR #expires_at <= :now OR #owner = :me",
-            )
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_values(":now", n(now.timestamp()))
-            .expression_attribute_values(":me", s(owner))
+            .condition_expression(condition.expression)
+            .set_expression_attribute_names(Some(condition.names))
+            .set_expression_attribute_values(Some(condition.values))
             .send()
             .await;
         self.lease_outcome("PutItem", result)
@@ -53,6 +56,10 @@ impl Lease for DynamoStore {
         ttl: Duration,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
+        // Core's `lease::renew`: our own and still live (`now < expires`).
+        let condition = Condition::new("#owner = :me AND #expires_at > :now", owner)
+            .at(now)
+            .value(":expires_at", n(lease_expiry(now, ttl)));
         let result = self
             .client
             .update_item()
@@ -60,29 +67,26 @@ impl Lease for DynamoStore {
             .key(PK, s(partition(tgw)))
             .key(SK, s(LEASE))
             .update_expression("SET #expires_at = :expires_at")
-            // Core's `lease::renew`: our own and still live (`now < expires`).
-            .condition_expression("#owner = :me AND #expires_at > :now")
-            .expression_attribute_names("#expires_at", TTL_ATTRIBUTE)
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_values(":expires_at", n(lease_expiry(now, ttl)))
-            .expression_attribute_values(":now", n(now.timestamp()))
-            .expression_attribute_values(":me", s(owner))
+            .condition_expression(condition.expression)
+            .set_expression_attribute_names(Some(condition.names))
+            .set_expression_attribute_values(Some(condition.values))
             .send()
             .await;
         self.lease_outcome("UpdateItem", result)
     }
 
     async fn release(&self, tgw: &TgwId, owner: &str) -> Result<(), StoreError> {
+        // Core's `lease::release`: only our own, live or expired.
+        let condition = Condition::new("#owner = :me", owner);
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
             .key(PK, s(partition(tgw)))
             .key(SK, s(LEASE))
-            // Core's `lease::release`: only our own, live or expired.
-            .condition_expression("#owner = :me")
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_values(":me", s(owner))
+            .condition_expression(condition.expression)
+            .set_expression_attribute_names(Some(condition.names))
+            .set_expression_attribute_values(Some(condition.values))
             .send()
             .await;
         // Not held (expired and taken, or never had it): nothing to release.
@@ -104,6 +108,45 @@ impl DynamoStore {
             Ok(_) => Ok(true),
             Err(e) => self.unless_condition_failed(op, e).map_or(Ok(false), Err),
         }
+    }
+}
+
+/// A lease write's condition: its expression, with the names and values it uses. DynamoDB
+/// refuses a name or a value the expression does not use, so each condition carries its own.
+struct Condition {
+    expression: &'static str,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Condition {
+    /// `expression`, over the lease's owner (`#owner`) and ours (`:me`).
+    fn new(expression: &'static str, owner: &str) -> Self {
+        Condition {
+            expression,
+            names: HashMap::new(),
+            values: HashMap::new(),
+        }
+        .name("#owner", "owner")
+        .value(":me", s(owner))
+    }
+
+    /// And the lease's expiry (`#expires_at`, epoch seconds) against `now` (`:now`, whole
+    /// seconds rounded down).
+    fn at(self, now: Timestamp) -> Self {
+        self.name("#expires_at", TTL_ATTRIBUTE)
+            .value(":now", n(now.timestamp()))
+    }
+
+    fn name(mut self, placeholder: &str, attribute: &str) -> Self {
+        self.names
+            .insert(placeholder.to_owned(), attribute.to_owned());
+        self
+    }
+
+    fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
+        self.values.insert(placeholder.to_owned(), value);
+        self
     }
 }
 

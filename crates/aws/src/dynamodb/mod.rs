@@ -456,17 +456,10 @@ fn classify(op: &str, table: &str, failure: Failure) -> StoreError {
         (Class::Unavailable, _) => {
             StoreError::Unavailable(format!("{op} on table {table}: {message}"))
         }
-        (Class::ConditionFailed | Class::Other, _) => {
-            let code = failure.code().map_or_else(
-                || {
-                    failure
-                        .status()
-                        .map_or_else(|| "Unknown".to_owned(), |s| format!("HTTP{s}"))
-                },
-                str::to_owned,
-            );
-            StoreError::Other(format!("{op} on table {table}: {code}: {message}"))
-        }
+        (Class::ConditionFailed | Class::Other, _) => StoreError::Other(format!(
+            "{op} on table {table}: {}: {message}",
+            failure.code_or_status()
+        )),
     }
 }
 
@@ -475,11 +468,7 @@ mod tests {
     use super::*;
 
     fn answer(status: u16, code: &str) -> Failure {
-        Failure::Answer {
-            status: Some(status),
-            code: Some(code.to_owned()),
-            message: "dynamodb says no".to_owned(),
-        }
+        Failure::answer(status, code, "dynamodb says no")
     }
 
     #[test]

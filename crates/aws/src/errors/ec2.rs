@@ -7,12 +7,17 @@
 //! that vanished is its own variant only when the caller names the route it was moving
 //! ([`Target`]); a missing attachment (the move's *target*) is never reported as a vanished
 //! route, since that would make the engine drop the route from its ledger.
+//!
+//! The prefix-list port (`tgw_ha_engine::prefix_lists`) adds two conventions, decided here
+//! too: a call on a list still applying its previous change (`IncorrectState`) is retryable,
+//! and a list that is gone when read or deleted ([`Target::PrefixList`]) is `RouteNotFound`.
 
 use super::{Class, Failure, failure_of};
 use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use tgw_ha_core::ids::{PrefixListId, RouteTableId};
 use tgw_ha_engine::ports::NetError;
+use tgw_ha_engine::prefix_lists as ops;
 
 /// What a call was acting on, so that "not found" can name it.
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +36,9 @@ pub(crate) enum Target<'a> {
         table: &'a RouteTableId,
         prefix_list: &'a PrefixListId,
     },
+    /// A read or a delete of one managed prefix list, where its absence is an answer (`None`;
+    /// deleted already): the prefix-list port's `RouteNotFound`, in no table (`-`).
+    PrefixList(&'a PrefixListId),
 }
 
 /// Codes that mean the route (or its table) is gone. `InvalidRoute.NotFound` is what the delete
@@ -44,6 +52,26 @@ const ROUTE_GONE: &[&str] = &["InvalidRoute.NotFound", "InvalidRouteTableID.NotF
 const REFERENCE_GONE: &[&str] = &[
     "InvalidRouteTableID.NotFound",
     "InvalidPrefixListID.NotFound",
+];
+
+/// The code of a missing managed prefix list.
+const PREFIX_LIST_GONE: &[&str] = &["InvalidPrefixListID.NotFound"];
+
+/// The code of a call on a managed prefix list that is still applying its previous change
+/// (state `modify-in-progress`, …): it settles within seconds, so the call is worth a retry.
+const SETTLING: &[&str] = &["IncorrectState"];
+
+/// The calls that act on one managed prefix list, or make or remove a reference to one, and so
+/// may find it settling ([`SETTLING`]). Not the failover's reference modify, whose
+/// `IncorrectState` has always been final, nor the route and search calls.
+const ON_A_PREFIX_LIST: &[&str] = &[
+    ops::DESCRIBE_LISTS,
+    ops::GET_ENTRIES,
+    ops::CREATE_LIST,
+    ops::MODIFY_LIST,
+    ops::DELETE_LIST,
+    ops::CREATE_REFERENCE,
+    ops::DELETE_REFERENCE,
 ];
 
 /// Map an SDK error of the EC2 action `op` (its IAM name, e.g. `ReplaceTransitGatewayRoute`).
@@ -89,6 +117,9 @@ pub(crate) fn classify(op: &str, target: Target<'_>, failure: Failure) -> NetErr
                 {
                     return gone(table, prefix_list.to_string());
                 }
+                Target::PrefixList(id) if failure.is(PREFIX_LIST_GONE) => {
+                    return gone(&RouteTableId::new("-"), id.to_string());
+                }
                 // Something else is missing (the target attachment; a read has no route to
                 // lose): final, unless the server failed while saying so.
                 _ if failure.status().is_some_and(|s| s >= 500) => {
@@ -97,16 +128,15 @@ pub(crate) fn classify(op: &str, target: Target<'_>, failure: Failure) -> NetErr
                 _ => {}
             }
         }
+        Class::Other if failure.is(SETTLING) && ON_A_PREFIX_LIST.contains(&op.as_str()) => {
+            return NetError::Unavailable {
+                message: format!("{}: {message}", failure.code_or_status()),
+                op,
+            };
+        }
         Class::ConditionFailed | Class::Other => {}
     }
-    let code = failure.code().map_or_else(
-        || {
-            failure
-                .status()
-                .map_or_else(|| "Unknown".to_owned(), |s| format!("HTTP{s}"))
-        },
-        str::to_owned,
-    );
+    let code = failure.code_or_status();
     NetError::Rejected { op, code, message }
 }
 
@@ -124,6 +154,7 @@ fn with_target(target: Target<'_>, message: &str) -> String {
         Target::PrefixListReference { table, prefix_list } => {
             format!("{table} {prefix_list}: {message}")
         }
+        Target::PrefixList(id) => format!("{id}: {message}"),
     }
 }
 
@@ -132,11 +163,7 @@ mod tests {
     use super::*;
 
     fn answer(status: u16, code: &str) -> Failure {
-        Failure::Answer {
-            status: Some(status),
-            code: Some(code.to_owned()),
-            message: "ec2 says no".to_owned(),
-        }
+        Failure::answer(status, code, "ec2 says no")
     }
 
     fn kind(e: &NetError) -> &'static str {
@@ -261,6 +288,111 @@ mod tests {
     }
 
     /// One table for every service: EC2, DynamoDB, SNS and CloudWatch codes.
+
+    #[test]
+    fn prefix_list_conventions() {
+        let pl = PrefixListId::new("pl-1");
+        let table = RouteTableId::new("tgw-rtb-1");
+        let cases: Vec<(&str, Target<'_>, Failure, &str)> = vec![
+            // A list gone when read or deleted: the port's `RouteNotFound`.
+            (
+                ops::DELETE_LIST,
+                Target::PrefixList(&pl),
+                answer(400, "InvalidPrefixListID.NotFound"),
+                "not-found",
+            ),
+            (
+                ops::DESCRIBE_LISTS,
+                Target::PrefixList(&pl),
+                answer(400, "InvalidPrefixListID.NotFound"),
+                "not-found",
+            ),
+            // Gone while modified is not "done".
+            (
+                ops::MODIFY_LIST,
+                Target::ReadOf("pl-1"),
+                answer(400, "InvalidPrefixListID.NotFound"),
+                "rejected",
+            ),
+            (
+                ops::DELETE_LIST,
+                Target::PrefixList(&pl),
+                answer(400, "DependencyViolation"),
+                "rejected",
+            ),
+            // A list still settling: retry, on the calls that act on a list.
+            (
+                ops::MODIFY_LIST,
+                Target::ReadOf("pl-1"),
+                answer(400, "IncorrectState"),
+                "unavailable",
+            ),
+            (
+                ops::CREATE_REFERENCE,
+                Target::ReadOf("tgw-rtb-1"),
+                answer(400, "IncorrectState"),
+                "unavailable",
+            ),
+            (
+                ops::DELETE_REFERENCE,
+                Target::PrefixListReference {
+                    table: &table,
+                    prefix_list: &pl,
+                },
+                answer(400, "IncorrectState"),
+                "unavailable",
+            ),
+            // Not on the failover's reference modify, nor on routes.
+            (
+                "ModifyTransitGatewayPrefixListReference",
+                Target::PrefixListReference {
+                    table: &table,
+                    prefix_list: &pl,
+                },
+                answer(400, "IncorrectState"),
+                "rejected",
+            ),
+            (
+                ops::CREATE_ROUTE,
+                Target::ReadOf("tgw-rtb-1"),
+                answer(400, "IncorrectState"),
+                "rejected",
+            ),
+        ];
+        for (op, target, failure, want) in cases {
+            let got = classify(op, target, failure.clone());
+            assert_eq!(
+                kind(&got),
+                want,
+                "{op}: {failure:?} on {target:?} gave {got}"
+            );
+        }
+        let got = classify(
+            ops::DELETE_LIST,
+            Target::PrefixList(&pl),
+            answer(400, "InvalidPrefixListID.NotFound"),
+        );
+        assert_eq!(
+            got,
+            NetError::RouteNotFound {
+                op: ops::DELETE_LIST.into(),
+                table: RouteTableId::new("-"),
+                destination: "pl-1".into(),
+            }
+        );
+        let got = classify(
+            ops::MODIFY_LIST,
+            Target::ReadOf("pl-1"),
+            answer(400, "IncorrectState"),
+        );
+        assert_eq!(
+            got,
+            NetError::Unavailable {
+                op: ops::MODIFY_LIST.into(),
+                message: "IncorrectState: pl-1: ec2 says no".into(),
+            }
+        );
+    }
 
     #[test]
     fn route_not_found_names_the_route() {

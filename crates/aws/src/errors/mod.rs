@@ -134,6 +134,26 @@ impl Failure {
         }
     }
 
+    /// The code, or `HTTP<status>` for an answer without one, or `Unknown`: how an error that
+    /// is none of the classes names what went wrong.
+    pub(crate) fn code_or_status(&self) -> String {
+        match (self.code(), self.status()) {
+            (Some(code), _) => code.to_owned(),
+            (None, Some(status)) => format!("HTTP{status}"),
+            (None, None) => "Unknown".to_owned(),
+        }
+    }
+
+    /// An answer with `status`, `code` and `message`, for the services' classification tests.
+    #[cfg(test)]
+    pub(crate) fn answer(status: u16, code: &str, message: &str) -> Failure {
+        Failure::Answer {
+            status: Some(status),
+            code: Some(code.to_owned()),
+            message: message.to_owned(),
+        }
+    }
+
     pub(crate) fn message(&self) -> &str {
         match self {
             Failure::NoAnswer { message }
@@ -214,11 +234,7 @@ mod tests {
     use super::*;
 
     fn answer(status: u16, code: &str) -> Failure {
-        Failure::Answer {
-            status: Some(status),
-            code: Some(code.to_owned()),
-            message: "ec2 says no".to_owned(),
-        }
+        Failure::answer(status, code, "ec2 says no")
     }
 
     #[test]
@@ -268,6 +284,18 @@ mod tests {
             message: "no credentials".into(),
         };
         assert_eq!(not_sent.class(), Class::Other);
+    }
+
+    #[test]
+    fn code_or_status_names_what_went_wrong() {
+        assert_eq!(answer(400, "Client.Whatever").code_or_status(), "Whatever");
+        let bare = |status| Failure::Answer {
+            status,
+            code: None,
+            message: "not xml".into(),
+        };
+        assert_eq!(bare(Some(502)).code_or_status(), "HTTP502");
+        assert_eq!(bare(None).code_or_status(), "Unknown");
     }
 
     #[test]
