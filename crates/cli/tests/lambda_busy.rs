@@ -14,11 +14,10 @@ use common::*;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
-use tgw_ha::lambda::{Backend, EmfSink, Handler};
+use tgw_ha::lambda::{EmfSink, Handler};
 use tgw_ha_core::ids::{AttachmentId, RouteTableId};
 use tgw_ha_core::planner::GroupStatus;
 use tgw_ha_engine::executor::{Bucket, ExecutorConfig};
-use tgw_ha_engine::ports::{Clock, Ports};
 use tgw_ha_sim::demo_world::{
     ATT_BERLIN_BACKUP, ATT_BERLIN_PRIMARY, ATT_LYON, ATT_PARIS, RTB_PROD, VPN_BERLIN_PRIMARY,
     VPN_PARIS,
@@ -44,27 +43,6 @@ fn big_paris_world() -> tgw_ha_sim::World {
     }
     w.validate().expect("a valid world");
     w
-}
-
-/// The function's backend, with every EC2 write waiting at a gate: the run that takes the
-/// lease stays inside its moves until the test opens it.
-struct Gated {
-    inner: tgw_ha::lambda::AwsBackend,
-    gate: Gate,
-}
-
-impl Backend for Gated {
-    fn ports(&self, region: Option<&str>) -> Result<Ports, tgw_ha_engine::ServiceError> {
-        let mut p = self.inner.ports(region)?;
-        p.network = self.gate.around(p.network);
-        Ok(p)
-    }
-    fn has_ledger(&self) -> bool {
-        self.inner.has_ledger()
-    }
-    fn clock(&self) -> Arc<dyn Clock> {
-        self.inner.clock()
-    }
 }
 
 /// No pacing: the sandbox has no EC2 budget here, and the test is about the lease.
@@ -100,14 +78,8 @@ async fn a_500_route_failover_meets_50_routing_updates_and_a_down_without_an_err
         .expect("limits off");
     let f = aws_handler(&sb, "busy", "eu-west-1", &[]).await;
     let gate = Gate::closed();
-    let backend = Gated {
-        inner: tgw_ha::lambda::AwsBackend::new(
-            moto::sdk_config_in("eu-west-1").await,
-            f.handler.config(),
-        )
-        .with_ec2_endpoint(Some(sb.url.clone())),
-        gate: gate.clone(),
-    };
+    // Every EC2 write waits at the gate until the test opens it.
+    let backend = Gated::new(f.handler.config(), &sb.url, &gate).await;
     let handler = Arc::new(
         Handler::new(f.handler.config().clone(), Arc::new(backend))
             .with_emf(EmfSink::Off)

@@ -694,40 +694,14 @@ async fn failed_moves_are_a_retryable_incomplete_error_with_a_summary() {
 // ---------------------------------------------------------------------------------------------
 // Concurrency
 
-/// A backend whose EC2 writes wait for a gate: the first handler to hold the lease stays in
-/// its moves until the test opens the gate, so that every other one meets the lease.
-struct Gated {
-    inner: tgw_ha::lambda::AwsBackend,
-    gate: Gate,
-}
-
-impl Backend for Gated {
-    fn ports(&self, region: Option<&str>) -> Result<Ports, tgw_ha_engine::ServiceError> {
-        let mut p = self.inner.ports(region)?;
-        p.network = self.gate.around(p.network);
-        Ok(p)
-    }
-    fn has_ledger(&self) -> bool {
-        self.inner.has_ledger()
-    }
-    fn clock(&self) -> Arc<dyn Clock> {
-        self.inner.clock()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_concurrent_downs_on_one_tgw_one_applies_the_others_leave_it_their_signal() {
     let sb = Sandbox::start(world()).await;
     let f = aws_handler(&sb, "concurrent", "eu-west-1", &[]).await;
     let gate = Gate::closed();
-    let backend = Gated {
-        inner: tgw_ha::lambda::AwsBackend::new(
-            moto::sdk_config_in("eu-west-1").await,
-            f.handler.config(),
-        )
-        .with_ec2_endpoint(Some(sb.url.clone())),
-        gate: gate.clone(),
-    };
+    // EC2 writes wait at a gate: the first handler to hold the lease stays in its moves until
+    // the test opens it, so that every other one meets the lease.
+    let backend = Gated::new(f.handler.config(), &sb.url, &gate).await;
     let handler = Arc::new(
         Handler::new(f.handler.config().clone(), Arc::new(backend)).with_emf(EmfSink::Off),
     );

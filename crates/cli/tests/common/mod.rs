@@ -14,19 +14,20 @@ use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tgw_ha::config::Config;
-use tgw_ha::lambda::{AwsBackend, EmfSink, Handler, HandlerError, Invocation};
+use tgw_ha::lambda::{AwsBackend, Backend, EmfSink, Handler, HandlerError, Invocation};
 use tgw_ha_aws::DynamoStore;
 use tgw_ha_core::Timestamp;
 use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId, TgwId, VpnId};
 use tgw_ha_core::model::{Tunnel, TunnelStatus, VpnConnection, VpnState};
 use tgw_ha_core::state::TgwState;
 use tgw_ha_engine::Outcome;
-use tgw_ha_engine::ports::{Clock, StateStore, SystemClock};
+use tgw_ha_engine::ServiceError;
+use tgw_ha_engine::ports::{Clock, Ports, StateStore, SystemClock};
 pub use tgw_ha_engine::testing::SkipClock;
 use tgw_ha_sim::demo_world::{self as demo, demo_world};
 use tgw_ha_sim::sandbox::{self, SandboxConfig, SandboxState};
 use tgw_ha_sim::world::lock;
-use tgw_ha_sim::{ResourceType, SimAttachment, SimRoute, SimRouteTable, World};
+use tgw_ha_sim::{Gate, ResourceType, SimAttachment, SimRoute, SimRouteTable, World};
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -495,4 +496,36 @@ pub fn group<'a>(o: &'a Outcome, name: &str) -> &'a tgw_ha_core::planner::GroupR
     o.groups()
         .find(|g| g.name.as_str() == name)
         .unwrap_or_else(|| panic!("group {name} not in the outcome: {o:#?}"))
+}
+
+/// The function's backend (EC2 in the sandbox at `ec2`, the rest in moto's eu-west-1) with
+/// every EC2 write behind `gate`: the run that takes the lease stays inside its moves until the
+/// test opens it.
+pub struct Gated {
+    inner: AwsBackend,
+    gate: Gate,
+}
+
+impl Gated {
+    pub async fn new(config: &Config, ec2: &str, gate: &Gate) -> Self {
+        Gated {
+            inner: AwsBackend::new(moto::sdk_config_in("eu-west-1").await, config)
+                .with_ec2_endpoint(Some(ec2.to_owned())),
+            gate: gate.clone(),
+        }
+    }
+}
+
+impl Backend for Gated {
+    fn ports(&self, region: Option<&str>) -> Result<Ports, ServiceError> {
+        let mut p = self.inner.ports(region)?;
+        p.network = self.gate.around(p.network);
+        Ok(p)
+    }
+    fn has_ledger(&self) -> bool {
+        self.inner.has_ledger()
+    }
+    fn clock(&self) -> Arc<dyn Clock> {
+        self.inner.clock()
+    }
 }
