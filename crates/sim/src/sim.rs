@@ -4,7 +4,8 @@
 //! the store and the lease (armed from the world's `faults` key); `network` is the world's
 //! [`SimNetwork`] inside a [`FaultLayer`] that finds a table's TGW in the same world; the clock
 //! is the world's own virtual clock, or the real one when the world has no `now`.
-//! [`Sim::ports`] hands the engine its [`Ports`].
+//! [`Sim::ports`] hands the engine its [`Ports`]; as a service [`Backend`] (the CLI's
+//! `--world`, the demo, tests) a sim is one Region with a ledger.
 
 use crate::clock::VirtualClock;
 use crate::faults::FaultHandle;
@@ -16,6 +17,7 @@ use crate::world::{SharedWorld, World, lock};
 use std::sync::{Arc, Mutex};
 use tgw_ha_engine::conversion::ConversionPorts;
 use tgw_ha_engine::ports::{Clock, Ports, SystemClock};
+use tgw_ha_engine::service::{Backend, ServiceError};
 
 #[derive(Clone)]
 pub struct Sim {
@@ -98,6 +100,20 @@ impl Sim {
     /// The current time on the sim's clock.
     pub fn now(&self) -> tgw_ha_core::Timestamp {
         self.clock.now()
+    }
+}
+
+/// The application service over the sim: its one world answers for every Region (a world file
+/// has no Regions), and its store is always there to write to.
+impl Backend for Sim {
+    fn ports(&self, _region: Option<&str>) -> Result<Ports, ServiceError> {
+        Ok(Sim::ports(self))
+    }
+    fn has_ledger(&self) -> bool {
+        true
+    }
+    fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
     }
 }
 
