@@ -60,7 +60,7 @@ async fn failover_when_dead_routes_list_no_attachment() {
     let t = twins(
         SandboxConfig::new(world).limits(Limits::None),
         Policy::default(),
-        ExecutorConfig::default(),
+        unpaced(),
     )
     .await;
     t.reconcile().await;
@@ -209,6 +209,9 @@ async fn mutual_backup_and_a_three_member_group() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn aws_throttling_and_a_competing_burst_end_in_the_same_state() {
+    // Real time, about 5 s: the sandbox's buckets refill on the real clock and the engine paces
+    // and backs off on it (`SystemClock`), which is what this test is about: EC2's defaults,
+    // a budget half spent by someone else, and throttling answered over the wire.
     let t = twins(
         SandboxConfig::new(demo_world()).limits(Limits::Aws),
         Policy::default(),

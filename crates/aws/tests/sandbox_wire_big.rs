@@ -10,7 +10,6 @@ use std::collections::BTreeSet;
 use tgw_ha_core::ids::{AttachmentId, RouteTableId, TgwId, VpnId};
 use tgw_ha_core::model::{RouteType, Tunnel, TunnelStatus, VpnConnection, VpnState};
 use tgw_ha_core::policy::Policy;
-use tgw_ha_engine::executor::{Bucket, ExecutorConfig};
 use tgw_ha_engine::ports::{NetError, Network};
 use tgw_ha_sim::demo_world::{self as demo, demo_world};
 use tgw_ha_sim::sandbox::{self, Limits, SandboxConfig, SearchPages, SubnetMatch};
@@ -132,19 +131,12 @@ async fn truncated_searches_without_a_token_are_narrowed_until_every_route_is_fo
 async fn failover_of_more_than_1000_routes_with_truncated_searches() {
     const N: usize = 1200;
     // EC2's budget would make this a 4-minute test; the pacing is tested elsewhere.
-    let fast = ExecutorConfig {
-        mutating: Bucket {
-            burst: 1e6,
-            per_second: 1e6,
-        },
-        ..ExecutorConfig::default()
-    };
     let t = twins(
         SandboxConfig::new(big_world(N))
             .limits(Limits::None)
             .search_pages(SearchPages::Truncate),
         Policy::default(),
-        fast,
+        unpaced(),
     )
     .await;
     t.tunnels(BIG_PRIMARY, TunnelStatus::Down).await;

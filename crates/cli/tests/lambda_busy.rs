@@ -17,7 +17,6 @@ use std::time::Duration;
 use tgw_ha::lambda::{EmfSink, Handler};
 use tgw_ha_core::ids::{AttachmentId, RouteTableId};
 use tgw_ha_core::planner::GroupStatus;
-use tgw_ha_engine::executor::{Bucket, ExecutorConfig};
 use tgw_ha_sim::demo_world::{
     ATT_BERLIN_BACKUP, ATT_BERLIN_PRIMARY, ATT_LYON, ATT_PARIS, RTB_PROD, VPN_BERLIN_PRIMARY,
     VPN_PARIS,
@@ -43,19 +42,6 @@ fn big_paris_world() -> tgw_ha_sim::World {
     }
     w.validate().expect("a valid world");
     w
-}
-
-/// No pacing: the sandbox has no EC2 budget here, and the test is about the lease.
-fn unpaced() -> ExecutorConfig {
-    let fast = Bucket {
-        burst: 1e6,
-        per_second: 1e6,
-    };
-    ExecutorConfig {
-        mutating: fast,
-        reads: fast,
-        ..ExecutorConfig::default()
-    }
 }
 
 fn reference_down(vpn: &str) -> Value {

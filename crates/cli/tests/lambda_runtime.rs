@@ -208,7 +208,9 @@ async fn bootstrap_serves_invocations_through_the_runtime_api() {
             if api.answers.lock().unwrap().len() >= events.len() {
                 break;
             }
-            let _ = tokio::time::timeout(Duration::from_millis(200), notified).await;
+            // Woken by each answer; the timeout only re-checks, should one land between the
+            // check and the wait.
+            let _ = tokio::time::timeout(Duration::from_millis(50), notified).await;
         }
     };
     let finished = tokio::time::timeout(Duration::from_secs(90), wait).await;

@@ -168,6 +168,9 @@ async fn injected_faults_refuse_without_changing_the_world() {
 
 #[tokio::test]
 async fn latency_is_added_to_every_call() {
+    // Real time, 150 ms once: the sandbox's latency is a real sleep (its clients read the real
+    // clock), and a margin well above a local round trip keeps the call without it (< 150 ms)
+    // apart on a loaded machine.
     let sb = start_with(
         SandboxConfig::new(demo_world())
             .limits(Limits::None)

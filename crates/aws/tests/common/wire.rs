@@ -12,7 +12,7 @@ use tgw_ha_core::ids::{AttachmentId, VpnId};
 use tgw_ha_core::model::TunnelStatus;
 use tgw_ha_core::policy::Policy;
 use tgw_ha_core::trigger::Trigger;
-use tgw_ha_engine::executor::ExecutorConfig;
+use tgw_ha_engine::executor::{Bucket, ExecutorConfig};
 use tgw_ha_engine::ports::{Ports, SystemClock};
 use tgw_ha_engine::{Engine, EngineConfig, Outcome};
 use tgw_ha_sim::demo_world::demo_world;
@@ -118,9 +118,24 @@ pub async fn demo_twins(policy: Policy) -> Twins {
     twins(
         SandboxConfig::new(demo_world()).limits(Limits::None),
         policy,
-        ExecutorConfig::default(),
+        unpaced(),
     )
     .await
+}
+
+/// The executor with writes unpaced, for a sandbox that never throttles (`Limits::None`):
+/// pacing the wire engine to EC2's 5 writes a second on the real clock would only make the test
+/// wait (2 s for the 60 moves of `mutual_backup_and_a_three_member_group`). The pacing is tested
+/// on the virtual clock (engine `executor`, `throttling`) and over the wire against the
+/// sandbox's own buckets (`aws_throttling_and_a_competing_burst_end_in_the_same_state`).
+pub fn unpaced() -> ExecutorConfig {
+    ExecutorConfig {
+        mutating: Bucket {
+            burst: 1e6,
+            per_second: 1e6,
+        },
+        ..ExecutorConfig::default()
+    }
 }
 
 pub fn failback_on() -> Policy {

@@ -22,10 +22,11 @@ use tgw_ha_core::model::{Tunnel, TunnelStatus, VpnConnection, VpnState};
 use tgw_ha_core::state::TgwState;
 use tgw_ha_engine::Outcome;
 use tgw_ha_engine::ServiceError;
+use tgw_ha_engine::executor::{Bucket, ExecutorConfig};
 use tgw_ha_engine::ports::{Clock, Ports, StateStore, SystemClock};
 pub use tgw_ha_engine::testing::SkipClock;
 use tgw_ha_sim::demo_world::{self as demo, demo_world};
-use tgw_ha_sim::sandbox::{self, SandboxConfig, SandboxState};
+use tgw_ha_sim::sandbox::{self, Limits, SandboxConfig, SandboxState};
 use tgw_ha_sim::world::lock;
 use tgw_ha_sim::{Gate, ResourceType, SimAttachment, SimRoute, SimRouteTable, World};
 
@@ -258,7 +259,9 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub async fn start(world: World) -> Sandbox {
-        let state = sandbox::state(SandboxConfig::new(world)).expect("sandbox state");
+        // No EC2 budget: the handlers' executors are unpaced (see `aws_handler`).
+        let state =
+            sandbox::state(SandboxConfig::new(world).limits(Limits::None)).expect("sandbox state");
         let regions = Arc::new(Mutex::new(Vec::new()));
         let seen = regions.clone();
         let app = sandbox::router(state.clone()).layer(axum::middleware::from_fn(
@@ -397,6 +400,11 @@ pub async fn stored(table: &str, region: &str) -> (u64, TgwState) {
 
 /// A handler as the function builds it (`AwsBackend`): DynamoDB and SNS in moto, EC2 in the
 /// sandbox, home Region `region`, configuration from `vars` (as environment variables).
+///
+/// Its executor is [`unpaced`]: paced to EC2's budget (a burst of 50, then 5 writes a second)
+/// on its clock, a [`SkipClock`] whose sleeps are real, a test that writes more than 50 times
+/// would wait 0.2 s of real time for each write past the burst (3 s for a sweep of berlin and
+/// lyon). The pacing is tested elsewhere (engine `executor`, aws `sandbox_wire`).
 pub struct Fixture {
     pub handler: Arc<Handler>,
     /// The handler's clock: skip it past a hold-down rather than wait for it.
@@ -405,6 +413,19 @@ pub struct Fixture {
     pub table: String,
     pub topic: String,
     pub region: String,
+}
+
+/// No pacing, for a sandbox without EC2's budget (`Limits::None`).
+pub fn unpaced() -> ExecutorConfig {
+    let fast = Bucket {
+        burst: 1e6,
+        per_second: 1e6,
+    };
+    ExecutorConfig {
+        mutating: fast,
+        reads: fast,
+        ..ExecutorConfig::default()
+    }
 }
 
 pub async fn aws_handler(sb: &Sandbox, name: &str, region: &str, vars: &[(&str, &str)]) -> Fixture {
@@ -427,7 +448,9 @@ pub async fn aws_handler(sb: &Sandbox, name: &str, region: &str, vars: &[(&str, 
         .with_ec2_endpoint(Some(sb.url.clone()))
         .with_clock(clock.clone());
     let emf = Arc::new(Mutex::new(Vec::new()));
-    let handler = Handler::new(config, Arc::new(backend)).with_emf(EmfSink::Memory(emf.clone()));
+    let handler = Handler::new(config, Arc::new(backend))
+        .with_executor(unpaced())
+        .with_emf(EmfSink::Memory(emf.clone()));
     Fixture {
         handler: Arc::new(handler),
         clock,
