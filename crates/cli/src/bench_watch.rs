@@ -20,11 +20,11 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tgw_ha_core::policy::Policy;
 use tgw_ha_engine::layer::{Call, Ec2Action, Layer, Layered};
-use tgw_ha_engine::ports::{NetError, NoNotifier, Ports, SystemClock};
-use tgw_ha_engine::watch::{WatchConfig, WatchSummary, Watcher};
-use tgw_ha_engine::{EngineConfig, RunOptions};
+use tgw_ha_engine::ports::{Clock, NetError, Ports};
+use tgw_ha_engine::service::{Backend, ServiceError};
+use tgw_ha_engine::watch::{WatchConfig, WatchSummary};
+use tgw_ha_engine::{RunOptions, Service, ServiceConfig};
 
 const TABLES: usize = 20;
 const PRIMARY: &str = "vpn-0c0000000000000001";
@@ -166,6 +166,26 @@ fn instant() -> Instant {
     Instant::now()
 }
 
+/// The Lambda's backend over the trial's sandbox and state file, its EC2 calls recorded.
+struct Recorded {
+    inner: tgw_ha_aws::AwsBackend,
+    seen: Arc<Mutex<Seen>>,
+}
+
+impl Backend for Recorded {
+    fn ports(&self, region: Option<&str>) -> Result<Ports, ServiceError> {
+        let mut ports = self.inner.ports(region)?;
+        ports.network = Arc::new(Layered::new(ports.network, Recording(self.seen.clone())));
+        Ok(ports)
+    }
+    fn has_ledger(&self) -> bool {
+        self.inner.has_ledger()
+    }
+    fn clock(&self) -> Arc<dyn Clock> {
+        Backend::clock(&self.inner)
+    }
+}
+
 impl Layer for Recording {
     fn after(&self, call: &Call<'_>, result: Result<(), &NetError>) {
         match call.action() {
@@ -200,32 +220,20 @@ async fn trial(
         ))
         .region(aws_config::Region::new("eu-west-1"));
     let conf = tgw_ha_aws::load_sdk_config_with(loader, &tgw_ha_aws::AwsOptions::default()).await;
-    let ec2 = tgw_ha_aws::ec2_client(&conf);
-    let ec2 = aws_sdk_ec2::Client::from_conf(
-        ec2.config().to_builder().endpoint_url(&sandbox.url).build(),
-    );
-    let clock = Arc::new(SystemClock);
     let store = Arc::new(FileStore::new(dir.join("state.json")));
     let seen = Arc::new(Mutex::new(Seen::default()));
-    let network = Arc::new(Layered::new(
-        Arc::new(tgw_ha_aws::Ec2Network::new(ec2).with_clock(clock.clone())),
-        Recording(seen.clone()),
-    ));
-    let watcher = Watcher::new(
-        Ports {
-            network,
-            store: store.clone(),
-            lease: store,
-            notifier: Arc::new(NoNotifier),
-            clock,
-        },
-        EngineConfig {
-            policy: Policy::default(),
-            owner: "tgw-ha-bench-watch".into(),
-            ..EngineConfig::default()
-        },
+    let backend = Recorded {
+        inner: tgw_ha_aws::AwsBackend::new(conf, tgw_ha_aws::BackendConfig::default())
+            .with_ec2_endpoint(Some(sandbox.url.clone()))
+            .with_state(store.clone(), store),
+        seen: seen.clone(),
+    };
+    // The watcher every front end gets: from the service, as `tgw-ha watch` and the Lambda do.
+    let watcher = Service::new(Arc::new(backend), ServiceConfig::default()).watcher(
+        None,
+        "tgw-ha-bench-watch",
         WatchConfig::with_interval(args.interval),
-    );
+    )?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let shutdown = Box::pin(async move {
