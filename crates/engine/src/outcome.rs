@@ -209,8 +209,6 @@ pub enum EngineError {
     InvalidGroup { group: GroupName, reason: String },
     #[error("another run holds the lease on {tgw}; will be retried")]
     Busy { tgw: TgwId },
-    #[error("{op} is not allowed in a dry run")]
-    DryRunWrite { op: String },
     /// The event is not believable as received (evidence dated in the future): nothing changed.
     #[error(transparent)]
     Event(#[from] tgw_ha_core::events::EventError),
@@ -257,7 +255,6 @@ impl EngineError {
             EngineError::UnknownGroup { .. } => "UnknownGroup",
             EngineError::InvalidGroup { .. } => "InvalidGroup",
             EngineError::Busy { .. } => "Busy",
-            EngineError::DryRunWrite { .. } => "DryRunWrite",
             EngineError::Event(_) => "InvalidEvent",
             EngineError::Plan(_) => "Plan",
             EngineError::Network(_) => "Network",
