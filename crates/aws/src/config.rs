@@ -62,7 +62,7 @@ pub async fn load_sdk_config_with(mut loader: ConfigLoader, opts: &AwsOptions) -
 ///
 /// Retries: reads keep the chain's retry policy (standard: 3 attempts, jittered backoff), so a
 /// throttled page of a long search is retried alone instead of the engine restarting the whole
-/// search. Writes go through a copy with SDK retries off ([`without_retries`]): the engine's
+/// search. Writes go through a copy with SDK retries off (`Ec2Clients`): the engine's
 /// executor paces writes to EC2's mutating budget and retries them itself, and hidden SDK
 /// retries would both multiply its attempts and spend that budget behind its back.
 ///
@@ -120,16 +120,28 @@ fn timeouts() -> TimeoutConfig {
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// `client` with SDK retries off, for the writes of [`crate::Ec2Network`] and
-/// [`crate::Ec2PrefixLists`]: the executor retries them (see [`ec2_client`]). The same
-/// configuration otherwise (endpoint, credentials, timeouts, interceptors).
-pub(crate) fn without_retries(client: &aws_sdk_ec2::Client) -> aws_sdk_ec2::Client {
-    let conf = client
-        .config()
-        .to_builder()
-        .retry_config(RetryConfig::disabled())
-        .build();
-    aws_sdk_ec2::Client::from_conf(conf)
+/// The EC2 client of [`crate::Ec2Network`] and [`crate::Ec2PrefixLists`]: `reads` as given
+/// (built by [`ec2_client`]), `writes` the same with SDK retries off, since the executor paces
+/// and retries the writes itself. The same configuration otherwise (endpoint, credentials,
+/// timeouts, interceptors).
+#[derive(Clone)]
+pub(crate) struct Ec2Clients {
+    pub(crate) reads: aws_sdk_ec2::Client,
+    pub(crate) writes: aws_sdk_ec2::Client,
+}
+
+impl Ec2Clients {
+    pub(crate) fn new(client: aws_sdk_ec2::Client) -> Self {
+        let conf = client
+            .config()
+            .to_builder()
+            .retry_config(RetryConfig::disabled())
+            .build();
+        Self {
+            writes: aws_sdk_ec2::Client::from_conf(conf),
+            reads: client,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,13 +7,13 @@
 //! `blackhole`, and a blackhole route may list no attachment — AWS-FACTS.md), touches a
 //! propagated route, or moves anything but the one route or reference it is asked to.
 
-use crate::config::without_retries;
+use crate::config::Ec2Clients;
 use crate::errors::{Target, map_sdk_error};
-use crate::search::search_routes;
+use crate::search::{filter, search_routes};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::primitives::DateTime;
-use aws_sdk_ec2::types::{self as ec2, Filter};
+use aws_sdk_ec2::types as ec2;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use tgw_ha_core::Timestamp;
@@ -38,9 +38,7 @@ const PAGE: i32 = 1000;
 /// The EC2 side of a Transit Gateway, through the AWS SDK.
 #[derive(Clone)]
 pub struct Ec2Network {
-    client: Client,
-    /// `client` with SDK retries off, for the writes.
-    writes: Client,
+    ec2: Ec2Clients,
     clock: Arc<dyn Clock>,
 }
 
@@ -48,8 +46,7 @@ impl Ec2Network {
     /// Build with [`crate::config::ec2_client`] for the retry and timeout policy it documents.
     pub fn new(client: Client) -> Self {
         Self {
-            writes: without_retries(&client),
-            client,
+            ec2: Ec2Clients::new(client),
             clock: Arc::new(SystemClock),
         }
     }
@@ -61,22 +58,16 @@ impl Ec2Network {
     }
 
     pub fn client(&self) -> &Client {
-        &self.client
+        &self.ec2.reads
     }
-}
-
-fn filter(name: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
-    Filter::builder()
-        .name(name)
-        .set_values(Some(values.into_iter().map(Into::into).collect()))
-        .build()
 }
 
 #[async_trait]
 impl Network for Ec2Network {
     async fn vpn_connections(&self) -> Result<Vec<VpnConnection>, NetError> {
         let out = self
-            .client
+            .ec2
+            .reads
             .describe_vpn_connections()
             .send()
             .await
@@ -91,7 +82,8 @@ impl Network for Ec2Network {
 
     async fn vpn_attachments(&self, tgw: &TgwId) -> Result<Vec<Attachment>, NetError> {
         let mut pages = self
-            .client
+            .ec2
+            .reads
             .describe_transit_gateway_attachments()
             .filters(filter("transit-gateway-id", [tgw.as_str()]))
             .filters(filter("resource-type", ["vpn"]))
@@ -118,7 +110,8 @@ impl Network for Ec2Network {
 
     async fn route_tables(&self, tgw: &TgwId) -> Result<Vec<RouteTable>, NetError> {
         let mut pages = self
-            .client
+            .ec2
+            .reads
             .describe_transit_gateway_route_tables()
             .filters(filter("transit-gateway-id", [tgw.as_str()]))
             .max_results(PAGE)
@@ -158,12 +151,12 @@ impl Network for Ec2Network {
                     chunk.iter().map(AttachmentId::as_str),
                 ),
             ];
-            found.extend(search_routes(&self.client, table, &base).await?);
+            found.extend(search_routes(&self.ec2.reads, table, &base).await?);
         }
         // Blackhole routes, which may list no attachment at all (a moved route whose target
         // went away is found through the ledger by destination).
         let base = [filter("type", ["static"]), filter("state", ["blackhole"])];
-        found.extend(search_routes(&self.client, table, &base).await?);
+        found.extend(search_routes(&self.ec2.reads, table, &base).await?);
 
         // Searches overlap (narrowing, blackhole routes that list a member): one per destination.
         let mut by_destination = BTreeMap::new();
@@ -181,7 +174,8 @@ impl Network for Ec2Network {
         // One paginated read of the table's references, filtered here: a server-side filter
         // would need a second call for the blackhole references.
         let mut pages = self
-            .client
+            .ec2
+            .reads
             .get_transit_gateway_prefix_list_references()
             .transit_gateway_route_table_id(table.as_str())
             .max_results(PAGE)
@@ -218,7 +212,8 @@ impl Network for Ec2Network {
         cidr: &str,
         to: &AttachmentId,
     ) -> Result<(), NetError> {
-        self.writes
+        self.ec2
+            .writes
             .replace_transit_gateway_route()
             .transit_gateway_route_table_id(table.as_str())
             .destination_cidr_block(cidr)
@@ -241,7 +236,8 @@ impl Network for Ec2Network {
         prefix_list: &PrefixListId,
         to: &AttachmentId,
     ) -> Result<(), NetError> {
-        self.writes
+        self.ec2
+            .writes
             .modify_transit_gateway_prefix_list_reference()
             .transit_gateway_route_table_id(table.as_str())
             .prefix_list_id(prefix_list.as_str())

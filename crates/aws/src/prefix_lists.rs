@@ -7,14 +7,13 @@
 //! gone when read or deleted is `RouteNotFound` ([`Target::PrefixList`]; a read answers `None`);
 //! `IncorrectState` (the list is still applying its previous change) is retryable.
 
-use crate::config::without_retries;
+use crate::config::Ec2Clients;
 use crate::errors::{Target, map_sdk_error};
-use crate::search::search_routes;
+use crate::search::{filter, search_routes};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
-    self as ec2, AddPrefixListEntry, Filter, RemovePrefixListEntry, ResourceType, Tag,
-    TagSpecification,
+    self as ec2, AddPrefixListEntry, RemovePrefixListEntry, ResourceType, Tag, TagSpecification,
 };
 use std::collections::BTreeSet;
 use tgw_ha_core::conversion::{ManagedPrefixList, PrefixListReference};
@@ -30,26 +29,16 @@ const REFERENCE_PAGE: i32 = 1000;
 /// Prefix lists, references and static routes, through the AWS SDK.
 #[derive(Clone)]
 pub struct Ec2PrefixLists {
-    client: Client,
-    /// `client` with SDK retries off, for the writes.
-    writes: Client,
+    ec2: Ec2Clients,
 }
 
 impl Ec2PrefixLists {
     /// Build with [`crate::config::ec2_client`] for the retry and timeout policy it documents.
     pub fn new(client: Client) -> Self {
         Self {
-            writes: without_retries(&client),
-            client,
+            ec2: Ec2Clients::new(client),
         }
     }
-}
-
-fn filter(name: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
-    Filter::builder()
-        .name(name)
-        .set_values(Some(values.into_iter().map(Into::into).collect()))
-        .build()
 }
 
 pub(crate) fn list_from_sdk(l: &ec2::ManagedPrefixList) -> Option<ManagedPrefixList> {
@@ -106,7 +95,8 @@ fn entries(cidrs: &[String]) -> Option<Vec<AddPrefixListEntry>> {
 impl PrefixListAdmin for Ec2PrefixLists {
     async fn prefix_lists_named(&self, name: &str) -> Result<Vec<ManagedPrefixList>, NetError> {
         let lists = self
-            .client
+            .ec2
+            .reads
             .describe_managed_prefix_lists()
             .filters(filter("prefix-list-name", [name]))
             .max_results(LIST_PAGE)
@@ -126,7 +116,8 @@ impl PrefixListAdmin for Ec2PrefixLists {
 
     async fn prefix_list(&self, id: &PrefixListId) -> Result<Option<ManagedPrefixList>, NetError> {
         let r = self
-            .client
+            .ec2
+            .reads
             .describe_managed_prefix_lists()
             .prefix_list_ids(id.as_str())
             .send()
@@ -141,7 +132,8 @@ impl PrefixListAdmin for Ec2PrefixLists {
 
     async fn prefix_list_entries(&self, id: &PrefixListId) -> Result<Vec<String>, NetError> {
         let entries = self
-            .client
+            .ec2
+            .reads
             .get_managed_prefix_list_entries()
             .prefix_list_id(id.as_str())
             .max_results(LIST_PAGE)
@@ -159,7 +151,8 @@ impl PrefixListAdmin for Ec2PrefixLists {
 
     async fn references(&self, table: &RouteTableId) -> Result<Vec<PrefixListReference>, NetError> {
         let references = self
-            .client
+            .ec2
+            .reads
             .get_transit_gateway_prefix_list_references()
             .transit_gateway_route_table_id(table.as_str())
             .max_results(REFERENCE_PAGE)
@@ -177,7 +170,7 @@ impl PrefixListAdmin for Ec2PrefixLists {
 
     async fn route_count(&self, table: &RouteTableId) -> Result<usize, NetError> {
         let routes = search_routes(
-            &self.client,
+            &self.ec2.reads,
             table,
             &[filter("type", ["static", "propagated"])],
         )
@@ -209,6 +202,7 @@ impl PrefixListAdmin for Ec2PrefixLists {
             spec = spec.tags(Tag::builder().key(k).value(v).build());
         }
         let out = self
+            .ec2
             .writes
             .create_managed_prefix_list()
             .prefix_list_name(name)
@@ -242,7 +236,8 @@ impl PrefixListAdmin for Ec2PrefixLists {
                 .map(|c| RemovePrefixListEntry::builder().cidr(c).build())
                 .collect()
         });
-        self.writes
+        self.ec2
+            .writes
             .modify_managed_prefix_list()
             .prefix_list_id(id.as_str())
             .current_version(i64::try_from(current_version).unwrap_or(i64::MAX))
@@ -259,7 +254,8 @@ impl PrefixListAdmin for Ec2PrefixLists {
         id: &PrefixListId,
         max_entries: u32,
     ) -> Result<(), NetError> {
-        self.writes
+        self.ec2
+            .writes
             .modify_managed_prefix_list()
             .prefix_list_id(id.as_str())
             .max_entries(i32::try_from(max_entries).unwrap_or(i32::MAX))
@@ -270,7 +266,8 @@ impl PrefixListAdmin for Ec2PrefixLists {
     }
 
     async fn delete_prefix_list(&self, id: &PrefixListId) -> Result<(), NetError> {
-        self.writes
+        self.ec2
+            .writes
             .delete_managed_prefix_list()
             .prefix_list_id(id.as_str())
             .send()
@@ -285,7 +282,8 @@ impl PrefixListAdmin for Ec2PrefixLists {
         prefix_list: &PrefixListId,
         to: &AttachmentId,
     ) -> Result<(), NetError> {
-        self.writes
+        self.ec2
+            .writes
             .create_transit_gateway_prefix_list_reference()
             .transit_gateway_route_table_id(table.as_str())
             .prefix_list_id(prefix_list.as_str())
@@ -301,7 +299,8 @@ impl PrefixListAdmin for Ec2PrefixLists {
         table: &RouteTableId,
         prefix_list: &PrefixListId,
     ) -> Result<(), NetError> {
-        self.writes
+        self.ec2
+            .writes
             .delete_transit_gateway_prefix_list_reference()
             .transit_gateway_route_table_id(table.as_str())
             .prefix_list_id(prefix_list.as_str())
@@ -320,7 +319,8 @@ impl PrefixListAdmin for Ec2PrefixLists {
         cidr: &str,
         to: &AttachmentId,
     ) -> Result<(), NetError> {
-        self.writes
+        self.ec2
+            .writes
             .create_transit_gateway_route()
             .transit_gateway_route_table_id(table.as_str())
             .destination_cidr_block(cidr)
@@ -334,7 +334,8 @@ impl PrefixListAdmin for Ec2PrefixLists {
     }
 
     async fn delete_route(&self, table: &RouteTableId, cidr: &str) -> Result<(), NetError> {
-        self.writes
+        self.ec2
+            .writes
             .delete_transit_gateway_route()
             .transit_gateway_route_table_id(table.as_str())
             .destination_cidr_block(cidr)

@@ -22,6 +22,14 @@ use tgw_ha_core::ids::RouteTableId;
 use tgw_ha_engine::layer::Ec2Action;
 use tgw_ha_engine::ports::NetError;
 
+/// An EC2 filter: `name` matching any of `values`.
+pub(crate) fn filter(name: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(values.into_iter().map(Into::into).collect()))
+        .build()
+}
+
 const OP: Ec2Action = Ec2Action::SearchTransitGatewayRoutes;
 
 /// EC2's maximum page size: the fewest calls.
