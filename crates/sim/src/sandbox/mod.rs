@@ -204,20 +204,29 @@ pub fn router(state: SandboxState) -> Router {
         .with_state(state)
 }
 
+/// Connections waiting to be accepted (see [`bind`]).
+const LISTEN_BACKLOG: u32 = 1024;
+
 /// Listen on `listen` (port 0: any free port) with `config`. Nothing is served until
 /// [`Sandbox::serve`] (or [`Sandbox::spawn`]).
 pub async fn bind(listen: SocketAddr, config: SandboxConfig) -> Result<Sandbox, SandboxError> {
     let state = state(config)?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|source| SandboxError::Bind {
-            addr: listen,
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| SandboxError::Bind {
+    let bind_error = |source| SandboxError::Bind {
         addr: listen,
         source,
-    })?;
+    };
+    let socket = if listen.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    }
+    .map_err(bind_error)?;
+    socket.set_reuseaddr(true).map_err(bind_error)?;
+    socket.bind(listen).map_err(bind_error)?;
+    // A backlog for a burst: clients (a failover's 50 writes, a test's 150) connect at once, and
+    // the usual 128 would drop the excess SYNs, which the kernel resends a second later.
+    let listener = socket.listen(LISTEN_BACKLOG).map_err(bind_error)?;
+    let addr = listener.local_addr().map_err(bind_error)?;
     Ok(Sandbox {
         listener,
         state,
