@@ -2,32 +2,16 @@
 //! time and the next command continues; a TGW that fails is named and makes the exit status
 //! non-zero while the other TGWs are reconciled. On world files (the sim, virtual time).
 
+#[path = "common/binary.rs"]
+mod binary;
+
+use binary::{stderr, tempdir, tgw_ha};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 use tgw_ha_core::ids::{AttachmentId, RouteTableId, TgwId, VpnId};
 use tgw_ha_core::model::TunnelStatus;
 use tgw_ha_sim::demo_world::{self as demo, demo_world};
 use tgw_ha_sim::{FailKind, FailRule, Faults, SimRoute, World};
-
-fn tgw_ha(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tgw-ha"))
-        .args(args)
-        .env_remove("TGW_HA_FAILBACK")
-        .output()
-        .expect("run tgw-ha")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn tempdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tgw-ha-cli-limits-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn save(w: &World, path: &Path) {
     w.save(path).expect("save world");
@@ -45,7 +29,7 @@ fn routes_on(w: &World, att: &str) -> usize {
 
 #[test]
 fn max_duration_ends_a_large_failover_in_time_and_the_next_run_continues() {
-    let dir = tempdir("max-duration");
+    let dir = tempdir("cli-limits");
     let path = dir.join("world.json");
     let mut w = demo_world();
     let table = RouteTableId::new(demo::RTB_PROD);
@@ -115,7 +99,7 @@ fn max_duration_ends_a_large_failover_in_time_and_the_next_run_continues() {
 
 #[test]
 fn reconcile_names_the_tgw_that_failed_and_reconciles_the_other() {
-    let dir = tempdir("two-tgws");
+    let dir = tempdir("cli-limits");
     let path = dir.join("world.json");
     // The demo's estate, and a copy of it on a second TGW (its own ids and group names).
     let a = demo_world();

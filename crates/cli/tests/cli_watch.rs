@@ -2,35 +2,16 @@
 //! `--max-duration` of virtual time at once (no real waiting), and refused without it; the
 //! watch's summary is its output.
 
+#[path = "common/binary.rs"]
+mod binary;
+
+use binary::{ok, tempdir, tgw_ha};
 use serde_json::Value;
-use std::process::{Command, Output};
 
 const PARIS: &str = "vpn-0a1b2c3d4e5f60001";
 
-fn tgw_ha(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tgw-ha"))
-        .args(args)
-        .env_remove("TGW_HA_FAILBACK")
-        .env("TGW_HA_LOG", "warn")
-        .output()
-        .expect("run tgw-ha")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = tgw_ha(args);
-    assert!(
-        out.status.success(),
-        "tgw-ha {args:?} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
-
 fn world_file(name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("tgw-ha-cli-watch-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("world.json");
+    let path = tempdir(&format!("cli-watch-{name}")).join("world.json");
     std::fs::write(&path, ok(&["world", "example"])).unwrap();
     path.to_string_lossy().into_owned()
 }

@@ -1,35 +1,14 @@
 //! The `tgw-ha` binary on world files, as a user runs it: the demo, then a session of commands
 //! on a world file that is saved back after every write.
 
+#[path = "common/binary.rs"]
+mod binary;
+
+use binary::{json, ok, tempdir, tgw_ha};
 use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Output};
 
 const PARIS: &str = "vpn-0a1b2c3d4e5f60001";
 const LYON: &str = "vpn-0a1b2c3d4e5f60002";
-
-fn tgw_ha(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tgw-ha"))
-        .args(args)
-        .env_remove("TGW_HA_FAILBACK")
-        .output()
-        .expect("run tgw-ha")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = tgw_ha(args);
-    assert!(
-        out.status.success(),
-        "tgw-ha {args:?} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
-
-fn json(args: &[&str]) -> Value {
-    serde_json::from_str(&ok(args)).expect("json output")
-}
 
 fn group<'a>(status: &'a Value, name: &str) -> &'a Value {
     status["tgws"][0]["groups"]
@@ -56,7 +35,7 @@ fn demo_tells_the_story_and_passes_its_verdict() {
 
 #[test]
 fn a_session_on_a_world_file_behaves_like_an_account() {
-    let dir = tempdir();
+    let dir = tempdir("cli");
     let world = dir.join("world.json");
     let example = ok(&["world", "example"]);
     std::fs::write(&world, example).unwrap();
@@ -95,7 +74,7 @@ fn a_session_on_a_world_file_behaves_like_an_account() {
 
 #[test]
 fn bad_input_is_a_clear_error_and_changes_nothing() {
-    let dir = tempdir();
+    let dir = tempdir("cli");
     let world = dir.join("world.json");
     std::fs::write(&world, ok(&["world", "example"])).unwrap();
     let w = world.to_str().unwrap();
@@ -149,23 +128,9 @@ fn bad_input_is_a_clear_error_and_changes_nothing() {
     );
 }
 
-fn tempdir() -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "tgw-ha-cli-{}-{}",
-        std::process::id(),
-        std::thread::current()
-            .name()
-            .unwrap_or("t")
-            .replace("::", "-")
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    let _ = Path::new(&d);
-    d
-}
-
 #[test]
 fn pin_until_expires_on_the_sim_clock_and_the_sweep_gives_the_group_back() {
-    let dir = tempdir();
+    let dir = tempdir("cli");
     let world = dir.join("world.json");
     std::fs::write(&world, ok(&["world", "example"])).unwrap();
     let w = world.to_str().unwrap();

@@ -2,9 +2,12 @@
 //! and run again, a failover of the converted group (one call per route table), `status`
 //! showing the failover estimate before and after, and revert.
 
+#[path = "common/binary.rs"]
+mod binary;
+
+use binary::{json, ok, tempdir, tgw_ha};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 const TGW: &str = "tgw-0d000000000000001";
 const PRIMARY: &str = "vpn-0d000000000000001";
@@ -13,43 +16,6 @@ const ATT_PRIMARY: &str = "tgw-attach-0d00000000000001";
 const ATT_BACKUP: &str = "tgw-attach-0d00000000000002";
 const TABLES: usize = 4;
 const CIDRS: usize = 60;
-
-fn tgw_ha(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tgw-ha"))
-        .args(args)
-        .env_remove("TGW_HA_FAILBACK")
-        .env_remove("TGW_HA_WORLD")
-        .output()
-        .expect("run tgw-ha")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = tgw_ha(args);
-    assert!(
-        out.status.success(),
-        "tgw-ha {args:?} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
-
-fn json(args: &[&str]) -> Value {
-    serde_json::from_str(&ok(args)).expect("json output")
-}
-
-fn tempdir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "tgw-ha-pl-cli-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::UNIX_EPOCH
-            .elapsed()
-            .map(|d| d.as_nanos())
-            .unwrap_or_default()
-    ));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
 
 fn write_world(path: &Path) {
     let rtb = |t: usize| format!("tgw-rtb-0d0000000000{t:05}");
@@ -95,7 +61,7 @@ fn calls(outcome: &Value, action: &str) -> u64 {
 
 #[test]
 fn convert_fail_over_and_revert_on_a_world_file() {
-    let dir = tempdir();
+    let dir = tempdir("pl-cli");
     let w = dir.join("world.json");
     write_world(&w);
     let w = w.to_str().unwrap();
