@@ -71,7 +71,7 @@ impl Network for Ec2Network {
             .describe_vpn_connections()
             .send()
             .await
-            .map_err(|e| map_sdk_error(DescribeVpnConnections.as_str(), Target::Read, e))?;
+            .map_err(|e| map_sdk_error(DescribeVpnConnections, Target::Read, e))?;
         let now = self.clock.now();
         Ok(out
             .vpn_connections()
@@ -94,7 +94,7 @@ impl Network for Ec2Network {
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| {
                 map_sdk_error(
-                    DescribeTransitGatewayAttachments.as_str(),
+                    DescribeTransitGatewayAttachments,
                     Target::ReadOf(tgw.as_str()),
                     e,
                 )
@@ -121,7 +121,7 @@ impl Network for Ec2Network {
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| {
                 map_sdk_error(
-                    DescribeTransitGatewayRouteTables.as_str(),
+                    DescribeTransitGatewayRouteTables,
                     Target::ReadOf(tgw.as_str()),
                     e,
                 )
@@ -186,7 +186,7 @@ impl Network for Ec2Network {
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| {
                 map_sdk_error(
-                    GetTransitGatewayPrefixListReferences.as_str(),
+                    GetTransitGatewayPrefixListReferences,
                     Target::ReadOf(table.as_str()),
                     e,
                 )
@@ -221,11 +221,7 @@ impl Network for Ec2Network {
             .send()
             .await
             .map_err(|e| {
-                map_sdk_error(
-                    ReplaceTransitGatewayRoute.as_str(),
-                    Target::Route { table, cidr },
-                    e,
-                )
+                map_sdk_error(ReplaceTransitGatewayRoute, Target::Route { table, cidr }, e)
             })?;
         Ok(())
     }
@@ -246,7 +242,7 @@ impl Network for Ec2Network {
             .await
             .map_err(|e| {
                 let target = Target::PrefixListReference { table, prefix_list };
-                map_sdk_error(ModifyTransitGatewayPrefixListReference.as_str(), target, e)
+                map_sdk_error(ModifyTransitGatewayPrefixListReference, target, e)
             })?;
         Ok(())
     }

@@ -18,8 +18,9 @@ use aws_sdk_ec2::types::{
 use std::collections::BTreeSet;
 use tgw_ha_core::conversion::{ManagedPrefixList, PrefixListReference};
 use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId};
+use tgw_ha_engine::layer::Ec2Action;
 use tgw_ha_engine::ports::NetError;
-use tgw_ha_engine::prefix_lists::{self as ops, PrefixListAdmin};
+use tgw_ha_engine::prefix_lists::PrefixListAdmin;
 
 /// EC2's largest page for the prefix-list reads (1–100).
 const LIST_PAGE: i32 = 100;
@@ -105,7 +106,13 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .send()
             .try_collect()
             .await
-            .map_err(|e| map_sdk_error(ops::DESCRIBE_LISTS, Target::ReadOf(name), e))?;
+            .map_err(|e| {
+                map_sdk_error(
+                    Ec2Action::DescribeManagedPrefixLists,
+                    Target::ReadOf(name),
+                    e,
+                )
+            })?;
         Ok(lists
             .iter()
             // The filter takes wildcards: keep the exact name only.
@@ -122,7 +129,13 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .prefix_list_ids(id.as_str())
             .send()
             .await
-            .map_err(|e| map_sdk_error(ops::DESCRIBE_LISTS, Target::PrefixList(id), e));
+            .map_err(|e| {
+                map_sdk_error(
+                    Ec2Action::DescribeManagedPrefixLists,
+                    Target::PrefixList(id),
+                    e,
+                )
+            });
         match r {
             Ok(out) => Ok(out.prefix_lists().iter().find_map(list_from_sdk)),
             Err(NetError::RouteNotFound { .. }) => Ok(None),
@@ -142,7 +155,13 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .send()
             .try_collect()
             .await
-            .map_err(|e| map_sdk_error(ops::GET_ENTRIES, Target::ReadOf(id.as_str()), e))?;
+            .map_err(|e| {
+                map_sdk_error(
+                    Ec2Action::GetManagedPrefixListEntries,
+                    Target::ReadOf(id.as_str()),
+                    e,
+                )
+            })?;
         Ok(entries
             .into_iter()
             .filter_map(|e| e.cidr().map(str::to_owned))
@@ -161,7 +180,13 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .send()
             .try_collect()
             .await
-            .map_err(|e| map_sdk_error(ops::GET_REFERENCES, Target::ReadOf(table.as_str()), e))?;
+            .map_err(|e| {
+                map_sdk_error(
+                    Ec2Action::GetTransitGatewayPrefixListReferences,
+                    Target::ReadOf(table.as_str()),
+                    e,
+                )
+            })?;
         Ok(references
             .iter()
             .filter_map(|r| reference_from_sdk(table, r))
@@ -212,12 +237,14 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .tag_specifications(spec.build())
             .send()
             .await
-            .map_err(|e| map_sdk_error(ops::CREATE_LIST, Target::ReadOf(name), e))?;
+            .map_err(|e| {
+                map_sdk_error(Ec2Action::CreateManagedPrefixList, Target::ReadOf(name), e)
+            })?;
         out.prefix_list()
             .and_then(|l| l.prefix_list_id())
             .map(PrefixListId::new)
             .ok_or_else(|| NetError::Rejected {
-                op: ops::CREATE_LIST.into(),
+                op: Ec2Action::CreateManagedPrefixList.as_str().into(),
                 code: "MissingPrefixListId".into(),
                 message: format!("{name}: ec2 answered without the new list's id"),
             })
@@ -245,7 +272,13 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .set_remove_entries(remove)
             .send()
             .await
-            .map_err(|e| map_sdk_error(ops::MODIFY_LIST, Target::ReadOf(id.as_str()), e))?;
+            .map_err(|e| {
+                map_sdk_error(
+                    Ec2Action::ModifyManagedPrefixList,
+                    Target::ReadOf(id.as_str()),
+                    e,
+                )
+            })?;
         Ok(())
     }
 
@@ -261,7 +294,13 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .max_entries(i32::try_from(max_entries).unwrap_or(i32::MAX))
             .send()
             .await
-            .map_err(|e| map_sdk_error(ops::MODIFY_LIST, Target::ReadOf(id.as_str()), e))?;
+            .map_err(|e| {
+                map_sdk_error(
+                    Ec2Action::ModifyManagedPrefixList,
+                    Target::ReadOf(id.as_str()),
+                    e,
+                )
+            })?;
         Ok(())
     }
 
@@ -272,7 +311,13 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .prefix_list_id(id.as_str())
             .send()
             .await
-            .map_err(|e| map_sdk_error(ops::DELETE_LIST, Target::PrefixList(id), e))?;
+            .map_err(|e| {
+                map_sdk_error(
+                    Ec2Action::DeleteManagedPrefixList,
+                    Target::PrefixList(id),
+                    e,
+                )
+            })?;
         Ok(())
     }
 
@@ -290,7 +335,13 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .transit_gateway_attachment_id(to.as_str())
             .send()
             .await
-            .map_err(|e| map_sdk_error(ops::CREATE_REFERENCE, Target::ReadOf(table.as_str()), e))?;
+            .map_err(|e| {
+                map_sdk_error(
+                    Ec2Action::CreateTransitGatewayPrefixListReference,
+                    Target::ReadOf(table.as_str()),
+                    e,
+                )
+            })?;
         Ok(())
     }
 
@@ -308,7 +359,11 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .await
             .map_err(|e| {
                 let target = Target::PrefixListReference { table, prefix_list };
-                map_sdk_error(ops::DELETE_REFERENCE, target, e)
+                map_sdk_error(
+                    Ec2Action::DeleteTransitGatewayPrefixListReference,
+                    target,
+                    e,
+                )
             })?;
         Ok(())
     }
@@ -329,7 +384,13 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .await
             // Not `Target::Route`: a create's "not found" is its table or target, never a
             // vanished route.
-            .map_err(|e| map_sdk_error(ops::CREATE_ROUTE, Target::ReadOf(table.as_str()), e))?;
+            .map_err(|e| {
+                map_sdk_error(
+                    Ec2Action::CreateTransitGatewayRoute,
+                    Target::ReadOf(table.as_str()),
+                    e,
+                )
+            })?;
         Ok(())
     }
 
@@ -341,7 +402,13 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .destination_cidr_block(cidr)
             .send()
             .await
-            .map_err(|e| map_sdk_error(ops::DELETE_ROUTE, Target::Route { table, cidr }, e))?;
+            .map_err(|e| {
+                map_sdk_error(
+                    Ec2Action::DeleteTransitGatewayRoute,
+                    Target::Route { table, cidr },
+                    e,
+                )
+            })?;
         Ok(())
     }
 }

@@ -225,8 +225,7 @@ async fn search_scope(
     let mut truncated = false;
     while let Some(page) = pages.next().await {
         *calls += 1;
-        let page =
-            page.map_err(|e| map_sdk_error(OP.as_str(), Target::ReadOf(table.as_str()), e))?;
+        let page = page.map_err(|e| map_sdk_error(OP, Target::ReadOf(table.as_str()), e))?;
         routes.extend(page.routes().iter().cloned());
         // Only the last page's flag counts: earlier pages carry a token that was followed. The
         // paginator also stops on a repeated token; a flag still set then is truncation too.

@@ -12,25 +12,10 @@
 //! - a stale `CurrentVersion`: `Rejected` with code `PrefixListVersionMismatch`
 //!   ([`version_mismatch`]).
 
-use crate::layer::Ec2Action;
 use crate::ports::NetError;
 use async_trait::async_trait;
 use tgw_ha_core::conversion::{ManagedPrefixList, PrefixListReference};
 use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId};
-
-// The port's actions as text, for the adapters' error messages (`NetError`'s `op`); spelled
-// once, by [`Ec2Action`]. Code that paces or counts calls uses the enum itself.
-pub const DESCRIBE_LISTS: &str = Ec2Action::DescribeManagedPrefixLists.as_str();
-pub const GET_ENTRIES: &str = Ec2Action::GetManagedPrefixListEntries.as_str();
-pub const GET_REFERENCES: &str = Ec2Action::GetTransitGatewayPrefixListReferences.as_str();
-pub const SEARCH_ROUTES: &str = Ec2Action::SearchTransitGatewayRoutes.as_str();
-pub const CREATE_LIST: &str = Ec2Action::CreateManagedPrefixList.as_str();
-pub const MODIFY_LIST: &str = Ec2Action::ModifyManagedPrefixList.as_str();
-pub const DELETE_LIST: &str = Ec2Action::DeleteManagedPrefixList.as_str();
-pub const CREATE_REFERENCE: &str = Ec2Action::CreateTransitGatewayPrefixListReference.as_str();
-pub const DELETE_REFERENCE: &str = Ec2Action::DeleteTransitGatewayPrefixListReference.as_str();
-pub const CREATE_ROUTE: &str = Ec2Action::CreateTransitGatewayRoute.as_str();
-pub const DELETE_ROUTE: &str = Ec2Action::DeleteTransitGatewayRoute.as_str();
 
 /// Managed prefix lists, prefix-list references and static routes, as conversion needs them.
 #[async_trait]

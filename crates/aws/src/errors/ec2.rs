@@ -16,8 +16,8 @@ use super::{Class, Failure, failure_of};
 use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use tgw_ha_core::ids::{PrefixListId, RouteTableId};
+use tgw_ha_engine::layer::Ec2Action;
 use tgw_ha_engine::ports::NetError;
-use tgw_ha_engine::prefix_lists as ops;
 
 /// What a call was acting on, so that "not found" can name it.
 #[derive(Debug, Clone, Copy)]
@@ -64,19 +64,19 @@ const SETTLING: &[&str] = &["IncorrectState"];
 /// The calls that act on one managed prefix list, or make or remove a reference to one, and so
 /// may find it settling ([`SETTLING`]). Not the failover's reference modify, whose
 /// `IncorrectState` has always been final, nor the route and search calls.
-const ON_A_PREFIX_LIST: &[&str] = &[
-    ops::DESCRIBE_LISTS,
-    ops::GET_ENTRIES,
-    ops::CREATE_LIST,
-    ops::MODIFY_LIST,
-    ops::DELETE_LIST,
-    ops::CREATE_REFERENCE,
-    ops::DELETE_REFERENCE,
+const ON_A_PREFIX_LIST: &[Ec2Action] = &[
+    Ec2Action::DescribeManagedPrefixLists,
+    Ec2Action::GetManagedPrefixListEntries,
+    Ec2Action::CreateManagedPrefixList,
+    Ec2Action::ModifyManagedPrefixList,
+    Ec2Action::DeleteManagedPrefixList,
+    Ec2Action::CreateTransitGatewayPrefixListReference,
+    Ec2Action::DeleteTransitGatewayPrefixListReference,
 ];
 
 /// Map an SDK error of the EC2 action `op` (its IAM name, e.g. `ReplaceTransitGatewayRoute`).
 pub(crate) fn map_sdk_error<E>(
-    op: &str,
+    op: Ec2Action,
     target: Target<'_>,
     err: SdkError<E, HttpResponse>,
 ) -> NetError
@@ -87,8 +87,9 @@ where
 }
 
 /// The EC2 decision, on plain data: the shared class, refined by what the call was acting on.
-pub(crate) fn classify(op: &str, target: Target<'_>, failure: Failure) -> NetError {
-    let op = op.to_owned();
+pub(crate) fn classify(op: Ec2Action, target: Target<'_>, failure: Failure) -> NetError {
+    let action = op;
+    let op = op.as_str().to_owned();
     let message = with_target(target, failure.message());
     match failure.class() {
         Class::Throttled => return NetError::Throttled { op, message },
@@ -128,7 +129,7 @@ pub(crate) fn classify(op: &str, target: Target<'_>, failure: Failure) -> NetErr
                 _ => {}
             }
         }
-        Class::Other if failure.is(SETTLING) && ON_A_PREFIX_LIST.contains(&op.as_str()) => {
+        Class::Other if failure.is(SETTLING) && ON_A_PREFIX_LIST.contains(&action) => {
             return NetError::Unavailable {
                 message: format!("{}: {message}", failure.code_or_status()),
                 op,
@@ -282,7 +283,11 @@ mod tests {
             (route, answer(400, "IncorrectState"), "rejected"),
         ];
         for (target, failure, want) in cases {
-            let got = classify("ReplaceTransitGatewayRoute", target, failure.clone());
+            let got = classify(
+                Ec2Action::ReplaceTransitGatewayRoute,
+                target,
+                failure.clone(),
+            );
             assert_eq!(kind(&got), want, "{failure:?} on {target:?} gave {got}");
         }
     }
@@ -293,48 +298,48 @@ mod tests {
     fn prefix_list_conventions() {
         let pl = PrefixListId::new("pl-1");
         let table = RouteTableId::new("tgw-rtb-1");
-        let cases: Vec<(&str, Target<'_>, Failure, &str)> = vec![
+        let cases: Vec<(Ec2Action, Target<'_>, Failure, &str)> = vec![
             // A list gone when read or deleted: the port's `RouteNotFound`.
             (
-                ops::DELETE_LIST,
+                Ec2Action::DeleteManagedPrefixList,
                 Target::PrefixList(&pl),
                 answer(400, "InvalidPrefixListID.NotFound"),
                 "not-found",
             ),
             (
-                ops::DESCRIBE_LISTS,
+                Ec2Action::DescribeManagedPrefixLists,
                 Target::PrefixList(&pl),
                 answer(400, "InvalidPrefixListID.NotFound"),
                 "not-found",
             ),
             // Gone while modified is not "done".
             (
-                ops::MODIFY_LIST,
+                Ec2Action::ModifyManagedPrefixList,
                 Target::ReadOf("pl-1"),
                 answer(400, "InvalidPrefixListID.NotFound"),
                 "rejected",
             ),
             (
-                ops::DELETE_LIST,
+                Ec2Action::DeleteManagedPrefixList,
                 Target::PrefixList(&pl),
                 answer(400, "DependencyViolation"),
                 "rejected",
             ),
             // A list still settling: retry, on the calls that act on a list.
             (
-                ops::MODIFY_LIST,
+                Ec2Action::ModifyManagedPrefixList,
                 Target::ReadOf("pl-1"),
                 answer(400, "IncorrectState"),
                 "unavailable",
             ),
             (
-                ops::CREATE_REFERENCE,
+                Ec2Action::CreateTransitGatewayPrefixListReference,
                 Target::ReadOf("tgw-rtb-1"),
                 answer(400, "IncorrectState"),
                 "unavailable",
             ),
             (
-                ops::DELETE_REFERENCE,
+                Ec2Action::DeleteTransitGatewayPrefixListReference,
                 Target::PrefixListReference {
                     table: &table,
                     prefix_list: &pl,
@@ -344,7 +349,7 @@ mod tests {
             ),
             // Not on the failover's reference modify, nor on routes.
             (
-                "ModifyTransitGatewayPrefixListReference",
+                Ec2Action::ModifyTransitGatewayPrefixListReference,
                 Target::PrefixListReference {
                     table: &table,
                     prefix_list: &pl,
@@ -353,7 +358,7 @@ mod tests {
                 "rejected",
             ),
             (
-                ops::CREATE_ROUTE,
+                Ec2Action::CreateTransitGatewayRoute,
                 Target::ReadOf("tgw-rtb-1"),
                 answer(400, "IncorrectState"),
                 "rejected",
@@ -368,27 +373,27 @@ mod tests {
             );
         }
         let got = classify(
-            ops::DELETE_LIST,
+            Ec2Action::DeleteManagedPrefixList,
             Target::PrefixList(&pl),
             answer(400, "InvalidPrefixListID.NotFound"),
         );
         assert_eq!(
             got,
             NetError::RouteNotFound {
-                op: ops::DELETE_LIST.into(),
+                op: Ec2Action::DeleteManagedPrefixList.as_str().into(),
                 table: RouteTableId::new("-"),
                 destination: "pl-1".into(),
             }
         );
         let got = classify(
-            ops::MODIFY_LIST,
+            Ec2Action::ModifyManagedPrefixList,
             Target::ReadOf("pl-1"),
             answer(400, "IncorrectState"),
         );
         assert_eq!(
             got,
             NetError::Unavailable {
-                op: ops::MODIFY_LIST.into(),
+                op: Ec2Action::ModifyManagedPrefixList.as_str().into(),
                 message: "IncorrectState: pl-1: ec2 says no".into(),
             }
         );
@@ -398,7 +403,7 @@ mod tests {
     fn route_not_found_names_the_route() {
         let table = RouteTableId::new("tgw-rtb-1");
         let got = classify(
-            "ReplaceTransitGatewayRoute",
+            Ec2Action::ReplaceTransitGatewayRoute,
             Target::Route {
                 table: &table,
                 cidr: "10.1.0.0/16",
@@ -418,7 +423,7 @@ mod tests {
     #[test]
     fn access_denied_names_the_iam_action() {
         let got = classify(
-            "SearchTransitGatewayRoutes",
+            Ec2Action::SearchTransitGatewayRoutes,
             Target::Read,
             answer(403, "UnauthorizedOperation"),
         );
@@ -433,7 +438,7 @@ mod tests {
     fn rejected_keeps_code_and_names_the_resource() {
         let table = RouteTableId::new("tgw-rtb-9");
         let got = classify(
-            "ReplaceTransitGatewayRoute",
+            Ec2Action::ReplaceTransitGatewayRoute,
             Target::Route {
                 table: &table,
                 cidr: "10.9.0.0/16",
@@ -449,7 +454,7 @@ mod tests {
     #[test]
     fn reads_of_a_resource_name_it() {
         let got = classify(
-            "SearchTransitGatewayRoutes",
+            Ec2Action::SearchTransitGatewayRoutes,
             Target::ReadOf("tgw-rtb-7"),
             answer(503, "RequestLimitExceeded"),
         );
@@ -462,7 +467,7 @@ mod tests {
     #[test]
     fn rejected_without_code_uses_the_status() {
         let got = classify(
-            "DescribeVpnConnections",
+            Ec2Action::DescribeVpnConnections,
             Target::Read,
             Failure::Answer {
                 status: Some(404),

@@ -343,7 +343,11 @@ mod tests {
         assert!(matches!(failure_of(&creds), Failure::NotSent { .. }));
 
         let garbled = SdkError::<E, HttpResponse>::response_error("unparseable", raw(502));
-        let mapped = map_sdk_error("DescribeVpnConnections", Target::Read, garbled);
+        let mapped = map_sdk_error(
+            tgw_ha_engine::layer::Ec2Action::DescribeVpnConnections,
+            Target::Read,
+            garbled,
+        );
         assert!(mapped.is_retryable(), "{mapped}");
     }
 }
