@@ -13,11 +13,9 @@
 //! against the same limits) and the converted group fails over: one call per table.
 
 use crate::aws_backend::AwsArgs;
+use crate::sandbox_process::{self, SandboxProcess};
 use crate::state_file::FileStore;
-use anyhow::Context;
 use serde::Serialize;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 use tgw_ha_core::ids::VpnId;
@@ -96,60 +94,6 @@ fn world_json(routes: usize, prefix_lists: bool, same_cidrs: bool) -> serde_json
     })
 }
 
-struct Sandbox {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_sandbox(
-    world: &std::path::Path,
-    limits: &str,
-    latency_ms: u64,
-) -> anyhow::Result<Sandbox> {
-    let mut child = Command::new(std::env::current_exe()?)
-        .args(["--world"])
-        .arg(world)
-        .args(["sandbox", "--listen", "127.0.0.1:0", "--limits", limits])
-        .args(["--latency-ms", &latency_ms.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("cannot start the sandbox")?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().context("sandbox stdout")?).read_line(&mut line)?;
-    Ok(Sandbox {
-        child,
-        url: line.trim().to_string(),
-    })
-}
-
-/// One GET to the sandbox's admin API. Written by hand on a TcpStream: the bench needs two
-/// admin calls, not an HTTP client dependency.
-fn admin(url: &str, path: &str, body: Option<&str>) -> anyhow::Result<serde_json::Value> {
-    let addr = url.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(addr)?;
-    let req = match body {
-        None => format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
-        Some(b) => format!(
-            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
-            b.len()
-        ),
-    };
-    s.write_all(req.as_bytes())?;
-    let mut resp = String::new();
-    s.read_to_string(&mut resp)?;
-    let body = resp.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
-    serde_json::from_str(body)
-        .with_context(|| format!("admin {path}: unexpected answer {body:.200}"))
-}
-
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -166,7 +110,7 @@ fn peak_rss_mib() -> f64 {
 /// One bench sandbox and the service over it through the real SDK (the Lambda's backend, with
 /// the ledger in a local file).
 struct Setup {
-    sandbox: Sandbox,
+    sandbox: SandboxProcess,
     dir: std::path::PathBuf,
     ec2: aws_sdk_ec2::Client,
     store: Arc<FileStore>,
@@ -189,24 +133,25 @@ async fn setup(
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("world.json");
     std::fs::write(&path, serde_json::to_vec(&world)?)?;
-    let sandbox = start_sandbox(&path, limits, latency_ms)?;
-
-    // The bench only ever talks to its own sandbox on 127.0.0.1: static test credentials, so
-    // no credential chain (or instance metadata) is consulted.
-    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
-            "test", "test", None, None, "bench",
-        ))
-        .region(aws_config::Region::new("eu-west-1"));
-    let conf = tgw_ha_aws::load_sdk_config_with(loader, &tgw_ha_aws::AwsOptions::default()).await;
+    let sandbox = SandboxProcess::start(
+        &std::env::current_exe()?,
+        Some(&path),
+        limits,
+        Some(latency_ms),
+    )?;
+    // The bench only ever talks to its own sandbox on 127.0.0.1.
+    let conf = sandbox_process::sdk_config().await;
     let ec2 = tgw_ha_aws::ec2_client(&conf);
     let ec2 = aws_sdk_ec2::Client::from_conf(
-        ec2.config().to_builder().endpoint_url(&sandbox.url).build(),
+        ec2.config()
+            .to_builder()
+            .endpoint_url(sandbox.url())
+            .build(),
     );
     let clock = Arc::new(SystemClock);
     let store = Arc::new(FileStore::new(dir.join("state.json")));
     let backend = tgw_ha_aws::AwsBackend::new(conf, tgw_ha_aws::BackendConfig::default())
-        .with_ec2_endpoint(Some(sandbox.url.clone()))
+        .with_ec2_endpoint(Some(sandbox.url().to_owned()))
         .with_clock(clock)
         .with_state(store.clone(), store.clone());
     let service = Service::new(
@@ -282,12 +227,12 @@ async fn failover(
     let read_s = t.elapsed().as_secs_f64();
 
     // Break the primary, then deliver its alarm, and time the failover.
-    admin(
-        &sandbox.url,
+    sandbox.admin(
+        "POST",
         "/_sandbox/tunnels",
         Some(&format!(r#"{{"vpn_id":"{PRIMARY}","status":"DOWN"}}"#)),
     )?;
-    let before = admin(&sandbox.url, "/_sandbox/calls", None)?;
+    let before = sandbox.admin("GET", "/_sandbox/calls", None)?;
     let at = chrono::Utc::now();
     let trigger = Trigger::Vpn {
         signal: SignalEvent {
@@ -302,7 +247,7 @@ async fn failover(
     let t = Instant::now();
     let result = service.run(trigger, &options).await;
     let wall_s = t.elapsed().as_secs_f64();
-    let after = admin(&sandbox.url, "/_sandbox/calls", None)?;
+    let after = sandbox.admin("GET", "/_sandbox/calls", None)?;
     let (moved, failed) = match &result {
         Ok(o) => (o.moved(), 0),
         Err(e) => match e.outcome() {
@@ -360,14 +305,14 @@ pub async fn run_conversion_case(routes: usize, latency_ms: u64) -> anyhow::Resu
         },
     );
     let group = tgw_ha_core::ids::GroupName::new("bench");
-    let before = admin(&s.sandbox.url, "/_sandbox/calls", None)?;
+    let before = s.sandbox.admin("GET", "/_sandbox/calls", None)?;
     let t = Instant::now();
     let report = converter
         .run(&group, tgw_ha_core::conversion::Direction::Convert)
         .await
         .map_err(|e| anyhow::anyhow!("bench conversion failed: {e}"))?;
     let wall_s = t.elapsed().as_secs_f64();
-    let after = admin(&s.sandbox.url, "/_sandbox/calls", None)?;
+    let after = s.sandbox.admin("GET", "/_sandbox/calls", None)?;
     // EC2's buckets are per action: the floor is the slowest action's.
     let floor_s = report
         .plan

@@ -13,11 +13,10 @@
 //! the benchmark itself. Detection takes `interval − phase` plus one poll's reads; the moves then
 //! take what EC2's write budget allows (50 routes fit in its burst).
 
+use crate::sandbox_process::{self, SandboxProcess};
 use crate::state_file::FileStore;
 use anyhow::Context;
 use serde::Serialize;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tgw_ha_engine::layer::{Call, Ec2Action, Layer, Layered};
@@ -102,54 +101,6 @@ fn world_json(routes: usize) -> serde_json::Value {
     })
 }
 
-struct Sandbox {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_sandbox(world: &std::path::Path, latency_ms: u64) -> anyhow::Result<Sandbox> {
-    let mut child = Command::new(std::env::current_exe()?)
-        .args(["--world"])
-        .arg(world)
-        .args(["sandbox", "--listen", "127.0.0.1:0", "--limits", "aws"])
-        .args(["--latency-ms", &latency_ms.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("cannot start the sandbox")?;
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().context("sandbox stdout")?).read_line(&mut line)?;
-    Ok(Sandbox {
-        child,
-        url: line.trim().to_string(),
-    })
-}
-
-/// One POST to the sandbox's admin API, by hand on a TcpStream (no HTTP client dependency).
-fn admin_post(url: &str, path: &str, body: &str) -> anyhow::Result<()> {
-    let addr = url.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(addr)?;
-    let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes())?;
-    let mut resp = String::new();
-    s.read_to_string(&mut resp)?;
-    anyhow::ensure!(
-        resp.starts_with("HTTP/1.1 200"),
-        "admin {path}: {resp:.200}"
-    );
-    Ok(())
-}
-
 /// What the bench sees of the network: when each poll read the VPNs, when each move landed.
 #[derive(Default)]
 struct Seen {
@@ -207,24 +158,19 @@ async fn trial(
     let _ = std::fs::remove_file(dir.join("state.json"));
     let world = dir.join("world.json");
     std::fs::write(&world, serde_json::to_vec(&world_json(args.routes))?)?;
-    let sandbox = start_sandbox(&world, args.latency_ms)?;
-
-    // Only ever its own sandbox on 127.0.0.1: static test credentials, no credential chain.
-    let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "bench-watch",
-        ))
-        .region(aws_config::Region::new("eu-west-1"));
-    let conf = tgw_ha_aws::load_sdk_config_with(loader, &tgw_ha_aws::AwsOptions::default()).await;
+    let sandbox = SandboxProcess::start(
+        &std::env::current_exe()?,
+        Some(&world),
+        "aws",
+        Some(args.latency_ms),
+    )?;
+    // Only ever its own sandbox on 127.0.0.1.
+    let conf = sandbox_process::sdk_config().await;
     let store = Arc::new(FileStore::new(dir.join("state.json")));
     let seen = Arc::new(Mutex::new(Seen::default()));
     let backend = Recorded {
         inner: tgw_ha_aws::AwsBackend::new(conf, tgw_ha_aws::BackendConfig::default())
-            .with_ec2_endpoint(Some(sandbox.url.clone()))
+            .with_ec2_endpoint(Some(sandbox.url().to_owned()))
             .with_state(store.clone(), store),
         seen: seen.clone(),
     };
@@ -263,7 +209,7 @@ async fn trial(
     tokio::time::sleep(drop_at.saturating_duration_since(instant())).await;
     let body = format!(r#"{{"vpn_id":"{PRIMARY}","status":"DOWN"}}"#);
     let t0 = instant();
-    admin_post(&sandbox.url, "/_sandbox/tunnels", &body)?;
+    sandbox.admin("POST", "/_sandbox/tunnels", Some(&body))?;
 
     let deadline = t0 + TRIAL_TIMEOUT;
     loop {

@@ -19,6 +19,7 @@ pub mod lambda;
 pub mod prefix_lists_cmd;
 pub mod render;
 pub mod sandbox_cmd;
+pub mod sandbox_process;
 #[cfg(feature = "aws")]
 pub mod state_file;
 pub mod watch_cmd;

@@ -4,68 +4,42 @@
 //! static test credentials.
 #![cfg(feature = "aws")]
 
+#[path = "common/binary.rs"]
+mod binary;
+
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::Output;
+use tgw_ha::sandbox_process::SandboxProcess;
 
 const PARIS: &str = "vpn-0a1b2c3d4e5f60001";
 
-struct Sandbox {
-    child: Child,
-    url: String,
+fn sandbox() -> SandboxProcess {
+    SandboxProcess::start(Path::new(env!("CARGO_BIN_EXE_tgw-ha")), None, "aws", None)
+        .expect("start the sandbox")
 }
 
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `tgw-ha --endpoint-url <sandbox> … args`, with static test credentials and no ledger of the
+/// shell's (`binary::command` removes every `TGW_HA_*` variable).
+fn tgw_ha(sb: &SandboxProcess, args: &[&str]) -> Output {
+    binary::command(&[
+        "--endpoint-url",
+        sb.url(),
+        "--region",
+        "eu-west-1",
+        "--output",
+        "json",
+    ])
+    .args(args)
+    .env("AWS_ACCESS_KEY_ID", "test")
+    .env("AWS_SECRET_ACCESS_KEY", "test")
+    .env("AWS_EC2_METADATA_DISABLED", "true")
+    .env_remove("AWS_PROFILE")
+    .output()
+    .expect("run tgw-ha")
 }
 
-fn sandbox() -> Sandbox {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tgw-ha"))
-        .args(["sandbox", "--listen", "127.0.0.1:0", "--limits", "aws"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the sandbox");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(
-        line.starts_with("http://127.0.0.1:"),
-        "first line: {line:?}"
-    );
-    Sandbox {
-        child,
-        url: line.trim().to_owned(),
-    }
-}
-
-fn tgw_ha(sb: &Sandbox, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tgw-ha"))
-        .args([
-            "--endpoint-url",
-            &sb.url,
-            "--region",
-            "eu-west-1",
-            "--output",
-            "json",
-        ])
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("TGW_HA_TABLE")
-        .env_remove("TGW_HA_STATE_FILE")
-        .env_remove("TGW_HA_TOPIC_ARN")
-        .output()
-        .expect("run tgw-ha")
-}
-
-fn ok(sb: &Sandbox, args: &[&str]) -> Value {
+fn ok(sb: &SandboxProcess, args: &[&str]) -> Value {
     let out = tgw_ha(sb, args);
     assert!(
         out.status.success(),
@@ -85,32 +59,17 @@ fn status_of(v: &Value, group: &str) -> String {
         .unwrap()
 }
 
-/// One admin call, on a raw socket (no HTTP client in the test's dependencies).
-fn admin(url: &str, method: &str, path: &str, body: &str) -> Value {
-    let addr = url.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    serde_json::from_str(resp.split_once("\r\n\r\n").unwrap().1).unwrap()
-}
-
 #[test]
 fn status_plan_reconcile_against_the_sandbox() {
     let sb = sandbox();
     assert_eq!(status_of(&ok(&sb, &["status"]), "paris"), "home");
 
-    admin(
-        &sb.url,
+    sb.admin(
         "POST",
         "/_sandbox/tunnels",
-        &format!(r#"{{"vpn_id":"{PARIS}","status":"DOWN"}}"#),
-    );
+        Some(&format!(r#"{{"vpn_id":"{PARIS}","status":"DOWN"}}"#)),
+    )
+    .expect("admin");
     let plan = ok(&sb, &["plan"]);
     assert_eq!(status_of(&plan, "paris"), "failing_over");
     assert_eq!(plan["tgws"][0]["planned"].as_array().unwrap().len(), 33);
@@ -134,7 +93,7 @@ fn status_plan_reconcile_against_the_sandbox() {
     assert!(results.iter().all(|m| m["status"] == "done"), "{results:?}");
 
     // The sandbox's own world agrees: every paris route now points at lyon's attachment.
-    let world = admin(&sb.url, "GET", "/_sandbox/world", "");
+    let world = sb.admin("GET", "/_sandbox/world", None).expect("admin");
     let on_paris = world["routes"]
         .as_array()
         .unwrap()
