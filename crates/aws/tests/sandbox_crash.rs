@@ -10,48 +10,32 @@
 //!
 //! Never AWS: explicit endpoint, static test credentials.
 
+mod common;
+
 use async_trait::async_trait;
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_sdk_ec2::config::Credentials;
-use std::collections::{BTreeMap, BTreeSet};
+use common::engine::{
+    assert_dead_runs_lease_holds, keys_on, placement, quiet_injected_crashes, sweep,
+};
+use common::wire::{ec2_network, unpaced};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
-use tgw_ha_aws::{AwsOptions, Ec2Network, ec2_client, load_sdk_config_with};
 use tgw_ha_core::ids::{AttachmentId, TgwId, VpnId};
 use tgw_ha_core::model::{RouteKey, TunnelStatus};
-use tgw_ha_core::trigger::{OperatorAction, Trigger};
-use tgw_ha_engine::executor::{Bucket, ExecutorConfig};
 use tgw_ha_engine::layer::{Layer, Layered, Write};
 use tgw_ha_engine::ports::{Clock, NetError, Network, Ports, SystemClock};
 use tgw_ha_engine::testing::SkipClock;
-use tgw_ha_engine::{Engine, EngineConfig, EngineError};
+use tgw_ha_engine::{Engine, EngineConfig};
 use tgw_ha_sim::demo_world::{self as demo, demo_world};
 use tgw_ha_sim::sandbox::{self, Limits, RunningSandbox, SandboxConfig};
 use tgw_ha_sim::world::lock;
-use tgw_ha_sim::{MemoryLease, MemoryStore, RecordingNotifier, World};
+use tgw_ha_sim::{MemoryLease, MemoryStore, RecordingNotifier};
 
 /// Short, so that the restart waits only a moment for the dead run's lease.
 const LEASE_TTL: Duration = Duration::from_secs(2);
 
 // ---- plumbing ---------------------------------------------------------------------------------
-
-async fn ec2_network(url: &str) -> Ec2Network {
-    let loader = aws_config::defaults(BehaviorVersion::latest())
-        .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(3)
-                .with_initial_backoff(Duration::from_millis(20)),
-        );
-    let opts = AwsOptions {
-        region: Some("eu-west-1".into()),
-        endpoint_url: Some(url.to_owned()),
-        ..AwsOptions::default()
-    };
-    Ec2Network::new(ec2_client(&load_sdk_config_with(loader, &opts).await))
-}
 
 /// A layer over `Ec2Network`: the (k+1)-th move call panics before it is sent, so the process
 /// dies with k moves made.
@@ -128,69 +112,12 @@ fn engine(
         ports,
         EngineConfig {
             // EC2's pacing is tested elsewhere; here 33 moves go at once.
-            executor: ExecutorConfig {
-                mutating: Bucket {
-                    burst: 1e6,
-                    per_second: 1e6,
-                },
-                ..ExecutorConfig::default()
-            },
+            executor: unpaced(),
             lease_ttl: LEASE_TTL,
             owner: owner.into(),
             ..EngineConfig::default()
         },
     )
-}
-
-fn sweep() -> Trigger {
-    Trigger::All { region: None }
-}
-
-/// Stay quiet about the injected crashes (they are expected); report every other panic.
-fn quiet_injected_crashes() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let msg = payload
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| payload.downcast_ref::<&str>().copied())
-                .unwrap_or("");
-            if !msg.contains("injected crash") {
-                default(info);
-            }
-        }));
-    });
-}
-
-/// Where every movable entry (static CIDR route or prefix-list reference) points, by key.
-/// Panics if a key appears twice: one static route per destination per table.
-fn placement(w: &World) -> BTreeMap<RouteKey, Option<AttachmentId>> {
-    let mut out = BTreeMap::new();
-    let statics = w
-        .routes
-        .iter()
-        .filter(|r| r.is_static())
-        .map(|r| (r.to_core().key(), r.attachment.clone()));
-    let refs = w
-        .prefix_list_references
-        .iter()
-        .map(|p| (p.to_core().key(), p.attachment.clone()));
-    for (k, a) in statics.chain(refs) {
-        assert!(out.insert(k.clone(), a).is_none(), "{k} appears twice");
-    }
-    out
-}
-
-fn keys_on(w: &World, att: &str) -> BTreeSet<RouteKey> {
-    let a = AttachmentId::new(att);
-    placement(w)
-        .into_iter()
-        .filter(|(_, to)| to.as_ref() == Some(&a))
-        .map(|(k, _)| k)
-        .collect()
 }
 
 // ---- the test ---------------------------------------------------------------------------------
@@ -270,28 +197,8 @@ async fn crash_after_k_moves_then_resume(k: usize) {
     );
     // A sweep is a look: it meets the dead run's lease, succeeds with a note, moves nothing;
     // an operator's reconcile is told the TGW is busy.
-    let look = next
-        .handle(&sweep())
-        .await
-        .expect("a sweep meeting a lease");
-    assert!(
-        look.notes
-            .iter()
-            .any(|n| n.contains("another run holds the lease")),
-        "k = {k}: the dead run's lease still holds: {:?}",
-        look.notes
-    );
+    let look = assert_dead_runs_lease_holds(&next, &format!("k = {k}")).await;
     assert_eq!(look.moved(), 0);
-    let busy = next
-        .handle(&Trigger::Operator {
-            action: OperatorAction::Reconcile { group: None },
-            dry_run: false,
-        })
-        .await;
-    assert!(
-        matches!(busy, Err(EngineError::Busy { .. })),
-        "k = {k}: the dead run's lease still holds: {busy:?}"
-    );
     // The dead run's lease expires: skip the restarted run's clock past it, no sleep.
     clock.skip_past(lease.expires);
     let out = next

@@ -9,6 +9,7 @@
 
 mod common;
 
+use common::engine::failback_on;
 use common::wire::*;
 use tgw_ha_core::ids::{AttachmentId, RouteTableId, TgwId};
 use tgw_ha_core::model::TunnelStatus;

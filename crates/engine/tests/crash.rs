@@ -10,8 +10,7 @@ use std::sync::Arc;
 use tgw_ha_core::model::RouteKey;
 use tgw_ha_core::model::TunnelStatus::{Down, Up};
 use tgw_ha_core::policy::Policy;
-use tgw_ha_core::trigger::OperatorAction;
-use tgw_ha_engine::{Engine, EngineConfig, EngineError};
+use tgw_ha_engine::{Engine, EngineConfig};
 use tgw_ha_sim::demo_world::{self as demo, demo_world};
 use tgw_ha_sim::{Sim, World};
 
@@ -52,26 +51,9 @@ async fn crash_then_restart(sim: &Sim, policy: Policy, k: usize, wait: i64) -> u
     // A sweep is a look: meeting the dead run's lease, it succeeds with a note and changes
     // nothing; an operator's reconcile is told the TGW is busy.
     let before = sim.snapshot();
-    let look = next
-        .handle(&sweep())
-        .await
-        .expect("a sweep meeting a lease");
-    assert!(
-        look.notes
-            .iter()
-            .any(|n| n.contains("another run holds the lease")),
-        "the dead run's lease still holds: {:?}",
-        look.notes
-    );
+    let look = assert_dead_runs_lease_holds(&next, &format!("k = {k}")).await;
     assert_eq!(look.planned(), 0);
     assert_eq!(sim.snapshot(), before);
-    let busy = next
-        .handle(&operator(OperatorAction::Reconcile { group: None }))
-        .await;
-    assert!(
-        matches!(busy, Err(EngineError::Busy { .. })),
-        "the dead run's lease still holds"
-    );
     advance(sim, wait);
     let out = next
         .handle(&sweep())

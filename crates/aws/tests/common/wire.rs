@@ -11,7 +11,6 @@ use tgw_ha_aws::{AwsOptions, Ec2Network, ec2_client, load_sdk_config_with};
 use tgw_ha_core::ids::{AttachmentId, VpnId};
 use tgw_ha_core::model::TunnelStatus;
 use tgw_ha_core::policy::Policy;
-use tgw_ha_core::trigger::Trigger;
 use tgw_ha_engine::executor::{Bucket, ExecutorConfig};
 use tgw_ha_engine::ports::{Ports, SystemClock};
 use tgw_ha_engine::{Engine, EngineConfig, Outcome};
@@ -138,16 +137,7 @@ pub fn unpaced() -> ExecutorConfig {
     }
 }
 
-pub fn failback_on() -> Policy {
-    Policy {
-        failback: true,
-        ..Policy::default()
-    }
-}
-
-pub fn sweep() -> Trigger {
-    Trigger::All { region: None }
-}
+use super::engine::sweep;
 
 impl Twins {
     /// Every tunnel of `vpn` goes `status`: through the admin API on the sandbox, through the

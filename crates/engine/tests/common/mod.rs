@@ -1,6 +1,8 @@
 //! Helpers shared by the engine's tests: the real `Engine` on the sim, a few event payloads in
 //! their AWS shapes, and independent views of a world (where routes point, which routes belong
-//! to which group) computed from the world itself rather than from the engine's outcome.
+//! to which group) computed from the world itself rather than from the engine's outcome, and
+//! the checks of a restart after a crash. The aws crate's wire tests include this file too
+//! (`crates/aws/tests/common/mod.rs`), so a crash over the wire is judged as one in the sim.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,7 +13,7 @@ use tgw_ha_core::model::{RouteKey, TunnelStatus, VpnState};
 use tgw_ha_core::policy::Policy;
 use tgw_ha_core::state::{LedgerEntry, TgwState};
 use tgw_ha_core::trigger::{OperatorAction, Trigger};
-use tgw_ha_engine::{Engine, EngineConfig};
+use tgw_ha_engine::{Engine, EngineConfig, EngineError, Outcome};
 use tgw_ha_sim::demo_world as demo;
 use tgw_ha_sim::{Sim, SimPrefixListReference, SimRoute, World};
 
@@ -313,6 +315,31 @@ pub fn reference_json(vpn_id: &str, at: Timestamp) -> String {
         r#"{{"vpnId": "{vpn_id}", "downTS": "{}"}}"#,
         at.format("%Y-%m-%dT%H:%M:%SZ")
     )
+}
+
+/// After a run died holding the TGW's lease, `next` (another owner) meets that lease: a sweep
+/// is a look (it succeeds with a note, and the look is returned for the caller's checks), an
+/// operator's reconcile is told the TGW is busy. `label` names the case in failure messages.
+pub async fn assert_dead_runs_lease_holds(next: &Engine, label: &str) -> Outcome {
+    let look = next
+        .handle(&sweep())
+        .await
+        .expect("a sweep meeting a lease");
+    assert!(
+        look.notes
+            .iter()
+            .any(|n| n.contains("another run holds the lease")),
+        "{label}: the dead run's lease still holds: {:?}",
+        look.notes
+    );
+    let busy = next
+        .handle(&operator(OperatorAction::Reconcile { group: None }))
+        .await;
+    assert!(
+        matches!(busy, Err(EngineError::Busy { .. })),
+        "{label}: the dead run's lease still holds: {busy:?}"
+    );
+    look
 }
 
 /// Install a panic hook that stays quiet about the sim's injected crashes (they are expected)
