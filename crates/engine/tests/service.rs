@@ -452,3 +452,116 @@ async fn dry_ports_keep_every_write() {
         "routes, state and the other run's lease untouched"
     );
 }
+
+/// Only the events someone set up for one VPN (an alarm, the reference sample) make a VPN in no
+/// group an error; Network Manager and AWS Health speak of every VPN of the account, so for
+/// one in no group they are simply not ours: a success that moves nothing.
+#[tokio::test]
+async fn an_account_wide_event_for_a_vpn_in_no_group_is_not_an_error() {
+    use tgw_ha_core::state::SignalSource;
+    use tgw_ha_core::trigger::SignalEvent;
+    let b = Arc::new(SimBackend::new(&[HOME]));
+    let s = service(&b, ServiceConfig::default());
+    set_tunnels(b.home(), demo::VPN_PARTNER, Down);
+    let before = b.home().snapshot();
+
+    let network_manager = Trigger::Vpn {
+        signal: SignalEvent {
+            vpn: vpn(demo::VPN_PARTNER),
+            tunnel: None,
+            status: Some(Down),
+            at: b.home().now(),
+            source: SignalSource::NetworkManager,
+        },
+        region: Some(HOME.into()),
+    };
+    let health = Trigger::Notice {
+        vpn: vpn(demo::VPN_PARTNER),
+        reason: "tunnel endpoint replacement".into(),
+    };
+    for t in [network_manager, health] {
+        let what = t.describe();
+        let o = s
+            .run(t, &options())
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(o.tgws.is_empty(), "{what}: {:?}", o.tgws);
+        assert_eq!(o.moved(), 0, "{what}");
+    }
+    assert_eq!(b.home().snapshot().routes, before.routes);
+}
+
+/// What a front end gives a run reaches the engine: its lease owner (the Lambda's request id,
+/// the CLI's user@pid), its deadline (the invocation's, `--max-duration`) and the pacing of EC2
+/// calls the service was set up with.
+#[tokio::test]
+async fn a_run_holds_the_lease_as_its_owner_and_keeps_its_deadline_and_pacing() {
+    use tgw_ha_engine::Deadline;
+    use tgw_ha_engine::executor::{Bucket, ExecutorConfig};
+    use tgw_ha_sim::LeaseRecord;
+    let failover = || Trigger::Operator {
+        action: OperatorAction::Failover {
+            group: tgw_ha_core::ids::GroupName::new("paris"),
+            to: None,
+        },
+        dry_run: false,
+    };
+
+    // Owner: a lease this owner already holds is its own; another owner's is not.
+    let b = Arc::new(SimBackend::new(&[HOME]));
+    let s = service(&b, ServiceConfig::default());
+    let expires = b.home().now() + secs(600);
+    b.home().world().leases.insert(
+        demo_tgw(),
+        LeaseRecord {
+            owner: options().owner,
+            expires,
+        },
+    );
+    let e = s
+        .run(failover(), &ServiceOptions::new("someone else"))
+        .await
+        .expect_err("busy");
+    assert_eq!(e.kind(), "Busy", "{e}");
+    let o = s.run(failover(), &options()).await.expect("its own lease");
+    assert_eq!(o.moved(), PARIS_ALL);
+
+    // Deadline: one already within the engine's margin starts no move.
+    let b = Arc::new(SimBackend::new(&[HOME]));
+    let s = service(&b, ServiceConfig::default());
+    let before = b.home().snapshot();
+    let late = ServiceOptions {
+        deadline: Some(Deadline::At(b.home().now())),
+        ..options()
+    };
+    let e = s.run(failover(), &late).await.expect_err("deadline");
+    assert_eq!(e.kind(), "Incomplete", "{e}");
+    assert!(e.to_string().contains("deadline"), "{e}");
+    assert_eq!(e.outcome().map(|o| o.moved()), Some(0));
+    assert_eq!(b.home().snapshot().routes, before.routes);
+
+    // Pacing: one write a second makes the failover take about a virtual second a move.
+    let b = Arc::new(SimBackend::new(&[HOME]));
+    let slow = Bucket {
+        burst: 1.0,
+        per_second: 1.0,
+    };
+    let s = service(
+        &b,
+        ServiceConfig {
+            executor: ExecutorConfig {
+                mutating: slow,
+                ..ExecutorConfig::default()
+            },
+            ..ServiceConfig::default()
+        },
+    );
+    let start = b.home().now();
+    let o = s.run(failover(), &options()).await.expect("paced failover");
+    assert_eq!(o.moved(), PARIS_ALL);
+    let took = (b.home().now() - start).num_seconds();
+    assert!(
+        took >= PARIS_ALL as i64 - 2,
+        "took {took} s of virtual time"
+    );
+}
