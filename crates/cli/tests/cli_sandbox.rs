@@ -105,3 +105,50 @@ fn status_plan_reconcile_against_the_sandbox() {
     assert_eq!(status_of(&s, "paris"), "on_backup");
     let _ = std::fs::remove_file(state);
 }
+
+/// On AWS the CLI runs under the function's rules (the application service): a write with no
+/// ledger is refused before EC2 is even read, and with the function's `TGW_HA_REGIONS` an
+/// operator command in a Region it does not list is refused, as the function refuses it.
+#[test]
+fn a_refused_command_reads_nothing() {
+    let sb = sandbox();
+    let calls = || sb.admin("GET", "/_sandbox/calls", None).expect("admin")["total"].clone();
+    assert_eq!(calls(), 0);
+
+    let out = tgw_ha(&sb, &["failover", "--group", "paris"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("there is no ledger"), "{err}");
+    assert_eq!(calls(), 0, "no EC2 call before the refusal");
+
+    let state = std::env::temp_dir().join(format!(
+        "tgw-ha-cli-sandbox-regions-{}.json",
+        std::process::id()
+    ));
+    let out = binary::command(&[
+        "--endpoint-url",
+        sb.url(),
+        "--region",
+        "eu-west-1",
+        "--state-file",
+        state.to_str().unwrap(),
+        "failover",
+        "--group",
+        "paris",
+    ])
+    .env("TGW_HA_REGIONS", "us-east-1")
+    .env("AWS_ACCESS_KEY_ID", "test")
+    .env("AWS_SECRET_ACCESS_KEY", "test")
+    .env("AWS_EC2_METADATA_DISABLED", "true")
+    .env_remove("AWS_PROFILE")
+    .output()
+    .expect("run tgw-ha");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("region eu-west-1 is not one of this deployment's regions (us-east-1)"),
+        "{err}"
+    );
+    assert_eq!(calls(), 0, "no EC2 call before the refusal");
+    assert!(!state.exists(), "no ledger written");
+}

@@ -166,3 +166,50 @@ fn pin_until_expires_on_the_sim_clock_and_the_sweep_gives_the_group_back() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("\"soon\" is neither"));
 }
+
+/// `tgw-ha event` runs under the Lambda's rules: an alarm or the reference event exists only
+/// because someone set it up for one VPN, so for a VPN in no group it fails (exit 1, the
+/// Lambda's `NotRetryable.NoGroup`); a Network Manager event speaks of every VPN of the
+/// account and, for one in no group, is simply not ours (exit 0).
+#[test]
+fn an_event_for_a_vpn_in_no_group_fails_only_when_set_up_for_it() {
+    const PARTNER: &str = "vpn-0a1b2c3d4e5f60006";
+    let dir = tempdir("cli");
+    let world = dir.join("world.json");
+    std::fs::write(&world, ok(&["world", "example"])).unwrap();
+    let w = world.to_str().unwrap();
+    let before = json(&["--world", w, "--output", "json", "world", "show"]);
+
+    let ev = dir.join("event.json");
+    // Before the example world's clock (09:00), as the fixtures' own events are not.
+    std::fs::write(
+        &ev,
+        format!(r#"{{"vpnId": "{PARTNER}", "downTS": "2026-03-14T08:56:53Z"}}"#),
+    )
+    .unwrap();
+    let out = tgw_ha(&["--world", w, "event", ev.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = binary::stderr(&out);
+    assert!(
+        err.contains(&format!("{PARTNER} belongs to no group")),
+        "{err}"
+    );
+
+    let nm = include_str!("../../core/tests/fixtures/events/netmgr-ipsec-down.json")
+        .replace("vpn-0a1b2c3d4e5f60001", PARTNER)
+        .replace("2026-03-14T09:25:41", "2026-03-14T08:55:41");
+    assert!(nm.contains("08:55:41"), "the fixture's time moved: {nm}");
+    std::fs::write(&ev, nm).unwrap();
+    let o = json(&[
+        "--world",
+        w,
+        "--output",
+        "json",
+        "event",
+        ev.to_str().unwrap(),
+    ]);
+    assert_eq!(o["tgws"].as_array().map(Vec::len), Some(0), "{o}");
+
+    let after = json(&["--world", w, "--output", "json", "world", "show"]);
+    assert_eq!(after["routes"], before["routes"], "no route moved");
+}
