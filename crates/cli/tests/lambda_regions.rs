@@ -9,9 +9,6 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use std::sync::{Arc, Mutex};
-use tgw_ha::config::Config;
-use tgw_ha::lambda::{AwsBackend, EmfSink, Handler};
 use tgw_ha_aws::DynamoStore;
 use tgw_ha_core::ids::TgwId;
 use tgw_ha_core::model::TunnelStatus;
@@ -23,39 +20,6 @@ const HOME: &str = "eu-west-1";
 const OTHER: &str = "us-east-1";
 const PARIS_MOVES: usize = 32 + 1;
 
-struct TwoRegions {
-    home: Sandbox,
-    other: Sandbox,
-    handler: Handler,
-    table: String,
-}
-
-async fn two_regions(name: &str) -> TwoRegions {
-    // The same world in both Regions: even the TGW ids are equal, so only the Region in the
-    // state's key keeps their ledgers apart.
-    let home = Sandbox::start(world()).await;
-    let other = Sandbox::start(world()).await;
-    let table = table(name, HOME).await;
-    let vars = [
-        ("TGW_HA_TABLE", table.clone()),
-        ("TGW_HA_REGIONS", format!("{HOME}, {OTHER}")),
-    ];
-    let config =
-        Config::from_lookup(&|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
-            .expect("config");
-    let backend = AwsBackend::new(moto::sdk_config_in(HOME).await, &config)
-        .with_ec2_endpoint_for(HOME, home.url.clone())
-        .with_ec2_endpoint_for(OTHER, other.url.clone());
-    let handler = Handler::new(config, Arc::new(backend))
-        .with_emf(EmfSink::Memory(Arc::new(Mutex::new(Vec::new()))));
-    TwoRegions {
-        home,
-        other,
-        handler,
-        table,
-    }
-}
-
 async fn stored(table: &str, key: &TgwId) -> tgw_ha_core::state::TgwState {
     let store = DynamoStore::new(
         tgw_ha_aws::dynamodb_client(&moto::sdk_config_in(HOME).await),
@@ -66,7 +30,7 @@ async fn stored(table: &str, key: &TgwId) -> tgw_ha_core::state::TgwState {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sweep_covers_every_owned_region_with_one_ledger_per_region_and_tgw() {
-    let r = two_regions("two-region-sweep").await;
+    let r = two_regions("two-region-sweep", HOME, OTHER).await;
     r.home.tunnel(VPN_PARIS, None, TunnelStatus::Down);
     r.other.tunnel(VPN_PARIS, None, TunnelStatus::Down);
 
@@ -121,7 +85,7 @@ async fn sweep_covers_every_owned_region_with_one_ledger_per_region_and_tgw() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_about_a_region_it_does_not_own_is_declined_and_changes_nothing() {
-    let r = two_regions("two-region-decline").await;
+    let r = two_regions("two-region-decline", HOME, OTHER).await;
     r.home.tunnel(VPN_PARIS, None, TunnelStatus::Down);
     let mut event = fixture_at("netmgr-ipsec-down.json", now());
     event["detail"]["region"] = json!("eu-central-1");

@@ -9,11 +9,9 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tgw_ha::config::Config;
 use tgw_ha::lambda::watch::WatchResponse;
-use tgw_ha::lambda::{AwsBackend, EmfSink, Handler, HandlerError, Invocation};
+use tgw_ha::lambda::{Handler, HandlerError, Invocation};
 use tgw_ha_aws::DynamoStore;
 use tgw_ha_core::ids::TgwId;
 use tgw_ha_core::model::TunnelStatus;
@@ -150,21 +148,12 @@ async fn a_second_watch_meets_the_lease_and_returns_at_once_with_a_note() {
 async fn watch_covers_every_owned_region_each_on_its_own_lease() {
     const HOME: &str = "eu-west-1";
     const OTHER: &str = "us-east-1";
-    let home = Sandbox::start(world()).await;
-    let other = Sandbox::start(world()).await;
-    let table = table("watch-regions", HOME).await;
-    let vars = [
-        ("TGW_HA_TABLE", table.clone()),
-        ("TGW_HA_REGIONS", format!("{HOME},{OTHER}")),
-    ];
-    let config =
-        Config::from_lookup(&|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
-            .expect("config");
-    let backend = AwsBackend::new(moto::sdk_config_in(HOME).await, &config)
-        .with_ec2_endpoint_for(HOME, home.url.clone())
-        .with_ec2_endpoint_for(OTHER, other.url.clone());
-    let handler = Handler::new(config, Arc::new(backend))
-        .with_emf(EmfSink::Memory(Arc::new(Mutex::new(Vec::new()))));
+    let TwoRegions {
+        home,
+        other,
+        handler,
+        table,
+    } = two_regions("watch-regions", HOME, OTHER).await;
     other.tunnel(VPN_PARIS, None, TunnelStatus::Down);
 
     // The other Region's watch lease is held: only the home Region is watched.

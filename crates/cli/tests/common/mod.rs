@@ -398,6 +398,40 @@ pub async fn stored(table: &str, region: &str) -> (u64, TgwState) {
 // ---------------------------------------------------------------------------------------------
 // Handlers
 
+/// A deployment that owns two Regions (`TGW_HA_REGIONS = home, other`), each with its own
+/// sandbox holding the same world (even the TGW ids are equal, so only the Region in the
+/// state's key keeps their ledgers apart), one table in `home`, and the handler over it all.
+pub struct TwoRegions {
+    pub home: Sandbox,
+    pub other: Sandbox,
+    pub handler: Handler,
+    pub table: String,
+}
+
+pub async fn two_regions(name: &str, home_region: &str, other_region: &str) -> TwoRegions {
+    let home = Sandbox::start(world()).await;
+    let other = Sandbox::start(world()).await;
+    let table = table(name, home_region).await;
+    let vars = [
+        ("TGW_HA_TABLE", table.clone()),
+        ("TGW_HA_REGIONS", format!("{home_region}, {other_region}")),
+    ];
+    let config =
+        Config::from_lookup(&|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+            .expect("config");
+    let backend = AwsBackend::new(moto::sdk_config_in(home_region).await, &config)
+        .with_ec2_endpoint_for(home_region, home.url.clone())
+        .with_ec2_endpoint_for(other_region, other.url.clone());
+    let handler = Handler::new(config, Arc::new(backend))
+        .with_emf(EmfSink::Memory(Arc::new(Mutex::new(Vec::new()))));
+    TwoRegions {
+        home,
+        other,
+        handler,
+        table,
+    }
+}
+
 /// A handler as the function builds it (`AwsBackend`): DynamoDB and SNS in moto, EC2 in the
 /// sandbox, home Region `region`, configuration from `vars` (as environment variables).
 ///

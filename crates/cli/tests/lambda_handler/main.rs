@@ -52,16 +52,25 @@ const PARIS_MOVES: usize = 32 + 1;
 const LYON_MOVES: usize = 28 + 1;
 const BERLIN_MOVES: usize = 36 + 2;
 
+/// From `before` to `after` (`Sandbox::routes`), exactly `n` routes changed, each from `from`
+/// to `to`.
 fn assert_moved_between(
-    changes: &[(String, String, String, String)],
+    before: &[(String, String, String)],
+    after: &[(String, String, String)],
     n: usize,
     from: &str,
     to: &str,
 ) {
+    let changes = changed(before, after);
     assert_eq!(changes.len(), n, "{changes:#?}");
     for (table, dest, b, a) in changes {
         assert_eq!((b.as_str(), a.as_str()), (from, to), "{table} {dest}");
     }
+}
+
+/// Paris failed over: from `before` to `after`, its routes and nothing else moved to lyon.
+fn assert_paris_on_lyon(before: &[(String, String, String)], after: &[(String, String, String)]) {
+    assert_moved_between(before, after, PARIS_MOVES, ATT_PARIS, ATT_LYON);
 }
 
 fn error_of(r: Result<tgw_ha_engine::Outcome, HandlerError>) -> HandlerError {

@@ -27,12 +27,7 @@ async fn operator_actions_status_dry_run_failover_failback() {
         .await
         .expect("failover");
     assert_eq!(o.moved(), PARIS_MOVES);
-    assert_moved_between(
-        &changed(&start, &sb.routes()),
-        PARIS_MOVES,
-        ATT_PARIS,
-        ATT_LYON,
-    );
+    assert_paris_on_lyon(&start, &sb.routes());
 
     let o = f
         .invoke(json!({"action": "failback", "group": "paris"}))
