@@ -102,26 +102,9 @@ fn reconcile_names_the_tgw_that_failed_and_reconciles_the_other() {
     let dir = tempdir("cli-limits");
     let path = dir.join("world.json");
     // The demo's estate, and a copy of it on a second TGW (its own ids and group names).
-    let a = demo_world();
-    let mut text = serde_json::to_string(&a)
-        .unwrap()
-        .replace("0a1b2c3d4e5f", "0b1b2c3d4e5f");
-    for g in ["paris", "lyon", "berlin"] {
-        text = text.replace(&format!("\"{g}\":\""), &format!("\"{g}-b\":\""));
-    }
-    let b: World = serde_json::from_str(&text).unwrap();
-    let mut w = a;
-    w.transit_gateways.extend(b.transit_gateways);
-    w.vpn_connections.extend(b.vpn_connections);
-    w.attachments.extend(b.attachments);
-    w.route_tables.extend(b.route_tables);
-    w.routes.extend(b.routes);
-    w.prefix_list_references.extend(b.prefix_list_references);
+    let mut w = demo::two_tgw_demo_world();
     paris_down(&mut w, demo::VPN_PARIS);
-    paris_down(
-        &mut w,
-        &demo::VPN_PARIS.replace("0a1b2c3d4e5f", "0b1b2c3d4e5f"),
-    );
+    paris_down(&mut w, &demo::second(demo::VPN_PARIS));
     // The role may not search the first TGW's routes.
     w.faults = Some(Faults {
         fail: vec![

@@ -11,15 +11,8 @@ use tgw_ha_core::model::TunnelStatus::Down;
 use tgw_ha_core::policy::Policy;
 use tgw_ha_core::trigger::OperatorAction;
 use tgw_ha_engine::{EngineError, Outcome};
-use tgw_ha_sim::demo_world::{self as demo, demo_world};
+use tgw_ha_sim::demo_world::{self as demo, demo_world, second, two_tgw_demo_world};
 use tgw_ha_sim::{FailKind, FailRule, LeaseRecord, Sim, World};
-
-/// The demo's ids with this in place of `0a1b2c3d4e5f`: a second estate on its own TGW.
-const SECOND: &str = "0b1b2c3d4e5f";
-
-fn second(id: &str) -> String {
-    id.replace("0a1b2c3d4e5f", SECOND)
-}
 
 /// The first TGW (the demo's; first in the sweep's order) and the second.
 fn tgw_a() -> TgwId {
@@ -30,29 +23,9 @@ fn tgw_b() -> TgwId {
     TgwId::new(second(demo::TGW))
 }
 
-/// The demo world twice, on two TGWs: the second copy's ids and group names are its own
-/// (`paris-b` …), so that no group spans both TGWs.
-fn two_tgw_world() -> World {
-    let a = demo_world();
-    let mut text = second(&serde_json::to_string(&a).expect("world encodes"));
-    for g in ["paris", "lyon", "berlin"] {
-        text = text.replace(&format!("\"{g}\":\""), &format!("\"{g}-b\":\""));
-    }
-    let b: World = serde_json::from_str(&text).expect("renamed world decodes");
-    let mut w = a;
-    w.transit_gateways.extend(b.transit_gateways);
-    w.vpn_connections.extend(b.vpn_connections);
-    w.attachments.extend(b.attachments);
-    w.route_tables.extend(b.route_tables);
-    w.routes.extend(b.routes);
-    w.prefix_list_references.extend(b.prefix_list_references);
-    w.validate().expect("a valid two-TGW world");
-    w
-}
-
 /// Both primaries named `paris` are dead (their tunnels are DOWN).
 fn both_paris_dead() -> (Sim, World) {
-    let initial = two_tgw_world();
+    let initial = two_tgw_demo_world();
     let sim = Sim::new(initial.clone());
     set_tunnels(&sim, demo::VPN_PARIS, Down);
     set_tunnels(&sim, &second(demo::VPN_PARIS), Down);
@@ -290,13 +263,8 @@ mod property {
     fn world(seed: u64) -> World {
         let b = random_world(seed, &RandomWorldParams::sample(seed));
         let mut w = demo_world();
-        w.transit_gateways.extend(b.transit_gateways);
-        w.vpn_connections.extend(b.vpn_connections);
-        w.attachments.extend(b.attachments);
-        w.route_tables.extend(b.route_tables);
-        w.routes.extend(b.routes);
-        w.prefix_list_references.extend(b.prefix_list_references);
         w.dead_routes = b.dead_routes;
+        w.extend_estate(b);
         w
     }
 

@@ -267,3 +267,24 @@ pub fn demo_world() -> World {
         route_quota: None,
     }
 }
+
+/// What [`second`] puts in place of the demo's `0a1b2c3d4e5f` in every id.
+pub const SECOND: &str = "0b1b2c3d4e5f";
+
+/// A demo id in the second estate of [`two_tgw_demo_world`].
+pub fn second(id: &str) -> String {
+    id.replace("0a1b2c3d4e5f", SECOND)
+}
+
+/// The demo world twice, on two TGWs: the second copy's ids are [`second`] of the first's, and
+/// its group names are its own (`paris-b` …), so that no group spans both TGWs.
+pub fn two_tgw_demo_world() -> World {
+    let mut w = demo_world();
+    let mut text = second(&serde_json::to_string(&w).expect("world encodes"));
+    for g in ["paris", "lyon", "berlin"] {
+        text = text.replace(&format!("\"{g}\":\""), &format!("\"{g}-b\":\""));
+    }
+    w.extend_estate(serde_json::from_str(&text).expect("renamed world decodes"));
+    w.validate().expect("a valid two-TGW world");
+    w
+}

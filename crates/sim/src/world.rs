@@ -149,6 +149,19 @@ pub struct World {
 }
 
 impl World {
+    /// Add `other`'s estate (its TGWs, VPNs, attachments, route tables, routes and prefix-list
+    /// references) to this world; its time, state, leases and faults are dropped. For worlds
+    /// of several TGWs built from one-TGW worlds, whose ids must not collide.
+    pub fn extend_estate(&mut self, other: World) {
+        self.transit_gateways.extend(other.transit_gateways);
+        self.vpn_connections.extend(other.vpn_connections);
+        self.attachments.extend(other.attachments);
+        self.route_tables.extend(other.route_tables);
+        self.routes.extend(other.routes);
+        self.prefix_list_references
+            .extend(other.prefix_list_references);
+    }
+
     // ---- time -------------------------------------------------------------------------------
 
     pub fn now(&self) -> Option<Timestamp> {
