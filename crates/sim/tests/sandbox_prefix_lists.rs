@@ -56,12 +56,20 @@ async fn modify(a: SocketAddr, pl: &str, version: &str, add: &[&str], remove: &[
     ec2(a, "ModifyManagedPrefixList", &params).await
 }
 
-async fn reference(a: SocketAddr, action: &str, table: &str, pl: &str, to: Option<&str>) -> Reply {
-    let mut params = vec![("TransitGatewayRouteTableId", table), ("PrefixListId", pl)];
-    if let Some(to) = to {
-        params.push(("TransitGatewayAttachmentId", to));
-    }
-    ec2(a, action, &params).await
+/// `CreateTransitGatewayPrefixListReference`: `pl` in `table`, to attachment `to`.
+async fn create_reference(a: SocketAddr, table: &str, pl: &str, to: &str) -> Reply {
+    let params = [
+        ("TransitGatewayRouteTableId", table),
+        ("PrefixListId", pl),
+        ("TransitGatewayAttachmentId", to),
+    ];
+    ec2(a, "CreateTransitGatewayPrefixListReference", &params).await
+}
+
+/// `DeleteTransitGatewayPrefixListReference`: `pl` in `table`.
+async fn delete_reference(a: SocketAddr, table: &str, pl: &str) -> Reply {
+    let params = [("TransitGatewayRouteTableId", table), ("PrefixListId", pl)];
+    ec2(a, "DeleteTransitGatewayPrefixListReference", &params).await
 }
 
 async fn search(a: SocketAddr, table: &str, filters: &[(&str, &str)]) -> Reply {
@@ -179,24 +187,10 @@ async fn a_list_is_created_described_modified_with_versions_and_deleted() {
     assert_eq!(r.code(), "InvalidParameterValue");
 
     // Referenced, it cannot be deleted; unreferenced, it can.
-    let r = reference(
-        a,
-        "CreateTransitGatewayPrefixListReference",
-        demo::RTB_DEV,
-        &pl,
-        Some(demo::ATT_PARIS),
-    )
-    .await;
+    let r = create_reference(a, demo::RTB_DEV, &pl, demo::ATT_PARIS).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.one("state").as_deref(), Some("pending"));
-    let r = reference(
-        a,
-        "CreateTransitGatewayPrefixListReference",
-        demo::RTB_DEV,
-        &pl,
-        Some(demo::ATT_PARIS),
-    )
-    .await;
+    let r = create_reference(a, demo::RTB_DEV, &pl, demo::ATT_PARIS).await;
     assert_eq!(r.code(), "PrefixListReferenceAlreadyExists");
     let r = ec2(a, "DeleteManagedPrefixList", &[("PrefixListId", &pl)]).await;
     assert_eq!(
@@ -205,28 +199,14 @@ async fn a_list_is_created_described_modified_with_versions_and_deleted() {
         "{}",
         r.body
     );
-    let r = reference(
-        a,
-        "DeleteTransitGatewayPrefixListReference",
-        demo::RTB_DEV,
-        &pl,
-        None,
-    )
-    .await;
+    let r = delete_reference(a, demo::RTB_DEV, &pl).await;
     assert_eq!(
         (r.status, r.one("state").as_deref()),
         (200, Some("deleting")),
         "{}",
         r.body
     );
-    let r = reference(
-        a,
-        "DeleteTransitGatewayPrefixListReference",
-        demo::RTB_DEV,
-        &pl,
-        None,
-    )
-    .await;
+    let r = delete_reference(a, demo::RTB_DEV, &pl).await;
     assert_eq!(r.code(), "InvalidPrefixListReference.NotFound");
     let r = ec2(a, "DeleteManagedPrefixList", &[("PrefixListId", &pl)]).await;
     assert_eq!(
@@ -240,14 +220,7 @@ async fn a_list_is_created_described_modified_with_versions_and_deleted() {
         (r.status, r.code().as_str()),
         (400, "InvalidPrefixListID.NotFound")
     );
-    let r = reference(
-        a,
-        "CreateTransitGatewayPrefixListReference",
-        demo::RTB_DEV,
-        &pl,
-        Some(demo::ATT_PARIS),
-    )
-    .await;
+    let r = create_reference(a, demo::RTB_DEV, &pl, demo::ATT_PARIS).await;
     assert_eq!(r.code(), "InvalidPrefixListID.NotFound");
 }
 
@@ -264,14 +237,7 @@ async fn reference_entries_show_as_propagated_routes_and_static_wins_at_an_equal
     )
     .await;
     let pl = r.one("prefixListId").unwrap();
-    reference(
-        a,
-        "CreateTransitGatewayPrefixListReference",
-        demo::RTB_PROD,
-        &pl,
-        Some(demo::ATT_LYON),
-    )
-    .await;
+    create_reference(a, demo::RTB_PROD, &pl, demo::ATT_LYON).await;
 
     let r = search(a, demo::RTB_PROD, &[("prefix-list-id", &pl)]).await;
     let routes = items(&r.body, "routeSet");
@@ -306,14 +272,7 @@ async fn reference_entries_show_as_propagated_routes_and_static_wins_at_an_equal
     // The reference beats a propagated route at an equal prefix.
     let r = create_list(a, "vpc-shadow", "5", &["172.31.0.0/16"]).await;
     let shadow = r.one("prefixListId").unwrap();
-    reference(
-        a,
-        "CreateTransitGatewayPrefixListReference",
-        demo::RTB_PROD,
-        &shadow,
-        Some(demo::ATT_LYON),
-    )
-    .await;
+    create_reference(a, demo::RTB_PROD, &shadow, demo::ATT_LYON).await;
     {
         let w = lock(sb.world());
         let got = w.resolve(&prod, "172.31.0.0/16").unwrap();
@@ -365,14 +324,7 @@ async fn the_tgw_routes_quota_counts_list_entries_and_refuses_what_would_cross_i
     let r = create_list(a, "two", "10", &["10.211.0.0/24", "10.211.1.0/24"]).await;
     let two = r.one("prefixListId").unwrap();
     let before = lock(sb.world()).clone();
-    let r = reference(
-        a,
-        "CreateTransitGatewayPrefixListReference",
-        demo::RTB_DEV,
-        &four,
-        Some(demo::ATT_PARIS),
-    )
-    .await;
+    let r = create_reference(a, demo::RTB_DEV, &four, demo::ATT_PARIS).await;
     assert_eq!(
         (r.status, r.code().as_str()),
         (400, "RouteLimitExceeded"),
@@ -383,14 +335,7 @@ async fn the_tgw_routes_quota_counts_list_entries_and_refuses_what_would_cross_i
     assert_eq!(*lock(sb.world()), before, "a refused call changes nothing");
 
     // Two fit; adding two entries to the referenced list would put two more in the table.
-    let r = reference(
-        a,
-        "CreateTransitGatewayPrefixListReference",
-        demo::RTB_DEV,
-        &two,
-        Some(demo::ATT_PARIS),
-    )
-    .await;
+    let r = create_reference(a, demo::RTB_DEV, &two, demo::ATT_PARIS).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let r = modify(a, &two, "1", &["10.211.2.0/24", "10.211.3.0/24"], &[]).await;
     assert_eq!(r.code(), "RouteLimitExceeded", "{}", r.body);
