@@ -370,6 +370,19 @@ impl World {
             .position(|r| r.is_static() && &r.table == table && r.destination == destination)
     }
 
+    /// The static route to `destination` in `table`, which must exist.
+    fn existing_static_index(
+        &self,
+        table: &RouteTableId,
+        destination: &str,
+    ) -> Result<usize, WorldError> {
+        self.static_index(table, destination)
+            .ok_or_else(|| WorldError::RouteNotFound {
+                table: table.clone(),
+                destination: destination.to_owned(),
+            })
+    }
+
     /// CreateTransitGatewayRoute: a static route to `attachment`, or a blackhole (`None`).
     pub fn create_route(
         &mut self,
@@ -406,12 +419,7 @@ impl World {
         destination: &str,
     ) -> Result<(), WorldError> {
         self.check_target(table, None)?;
-        let i = self
-            .static_index(table, destination)
-            .ok_or_else(|| WorldError::RouteNotFound {
-                table: table.clone(),
-                destination: destination.to_owned(),
-            })?;
+        let i = self.existing_static_index(table, destination)?;
         self.routes.remove(i);
         Ok(())
     }
@@ -425,12 +433,7 @@ impl World {
         to: Option<&AttachmentId>,
     ) -> Result<(), WorldError> {
         self.check_target(table, to)?;
-        let i = self
-            .static_index(table, destination)
-            .ok_or_else(|| WorldError::RouteNotFound {
-                table: table.clone(),
-                destination: destination.to_owned(),
-            })?;
+        let i = self.existing_static_index(table, destination)?;
         let r = &mut self.routes[i];
         r.attachment = to.cloned();
         r.state = if to.is_some() {
