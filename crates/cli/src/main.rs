@@ -277,6 +277,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     // `status` and `plan` also show each group's failover time at EC2's write rate.
     let estimate = matches!(cli.command, Command::Status { .. } | Command::Plan { .. });
     let estimate_policy = policy.clone();
+    let mut event_dry_run = false;
     let trigger = match cli.command {
         Command::Demo { pause } => return demo::run(output, pause).await,
         Command::Watch {
@@ -406,23 +407,22 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 std::fs::read_to_string(&file)
                     .with_context(|| format!("cannot read event file {}", file.display()))?
             };
-            let t = tgw_ha_core::events::parse_event(&text)?;
-            if dry_run {
-                anyhow::bail!(
-                    "--dry-run for events: use `tgw-ha plan` to see what a reconcile would do"
-                );
-            }
-            t
+            // A rehearsal of any event runs it over ports that keep their writes (the
+            // service's dry run, as `invoke --dry-run` does): the plan it prints is the one the
+            // event would apply, signals included.
+            event_dry_run = dry_run;
+            tgw_ha_core::events::parse_event(&text)?
         }
     };
     // Every command below takes the one path of every front end: the application service.
     let options = tgw_ha_engine::ServiceOptions {
         deadline,
+        dry_run: event_dry_run,
         ..tgw_ha_engine::ServiceOptions::new(backend::owner())
     };
     if let Some(world) = cli.world.as_deref() {
         let backend = backend::WorldBackend::open(world, policy)?;
-        let writes = trigger.writes();
+        let writes = trigger.writes() && !options.dry_run;
         let result = backend.run(trigger, &options).await;
         if writes {
             backend.save()?;

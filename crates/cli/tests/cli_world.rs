@@ -213,3 +213,56 @@ fn an_event_for_a_vpn_in_no_group_fails_only_when_set_up_for_it() {
     let after = json(&["--world", w, "--output", "json", "world", "show"]);
     assert_eq!(after["routes"], before["routes"], "no route moved");
 }
+
+/// `tgw-ha event --dry-run` rehearses any event over ports that keep their writes (the
+/// service's dry run): it prints the moves the event would make and leaves the world file as it
+/// was; the same event without `--dry-run` then makes exactly those moves.
+#[test]
+fn event_dry_run_shows_the_moves_and_changes_nothing() {
+    let dir = tempdir("cli");
+    let world = dir.join("world.json");
+    std::fs::write(&world, ok(&["world", "example"])).unwrap();
+    let w = world.to_str().unwrap();
+    let before = std::fs::read(&world).unwrap();
+    let ev = dir.join("event.json");
+    // Before the example world's clock (09:00): an event from its future would be refused.
+    std::fs::write(
+        &ev,
+        format!(r#"{{"vpnId": "{PARIS}", "downTS": "2026-03-14T08:56:53Z"}}"#),
+    )
+    .unwrap();
+
+    let args = ["--world", w, "--output", "json", "event", "--dry-run"];
+    let dry = json(&[&args[..], &[ev.to_str().unwrap()]].concat());
+    assert_eq!(dry["dry_run"], true, "{dry}");
+    let planned = |o: &Value| -> usize {
+        o["tgws"]
+            .as_array()
+            .expect("tgws")
+            .iter()
+            .map(|t| t["planned"].as_array().map_or(0, Vec::len))
+            .sum()
+    };
+    assert!(planned(&dry) > 0, "the rehearsal plans no move: {dry}");
+    assert_eq!(
+        std::fs::read(&world).unwrap(),
+        before,
+        "a dry run wrote the world"
+    );
+
+    let real = json(&[
+        "--world",
+        w,
+        "--output",
+        "json",
+        "event",
+        ev.to_str().unwrap(),
+    ]);
+    assert_eq!(real["dry_run"], false, "{real}");
+    assert_eq!(planned(&real), planned(&dry), "{real}");
+    assert_ne!(
+        std::fs::read(&world).unwrap(),
+        before,
+        "the event moved nothing"
+    );
+}
