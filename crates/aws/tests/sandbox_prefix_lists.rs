@@ -19,6 +19,7 @@ use tgw_ha_engine::conversion::{ConversionPorts, Converter, ConverterConfig};
 use tgw_ha_engine::executor::{Bucket, ExecutorConfig};
 use tgw_ha_engine::ports::{Clock, NoNotifier, Ports, SystemClock};
 use tgw_ha_engine::{Engine, EngineConfig};
+use tgw_ha_sim::pair_world::Pair;
 use tgw_ha_sim::prefix_lists::ResolvedKind;
 use tgw_ha_sim::sandbox::{self, Limits, SandboxConfig};
 use tgw_ha_sim::world::lock;
@@ -41,37 +42,24 @@ fn cidr(i: usize) -> String {
 }
 
 fn world() -> World {
-    let vpn = |id: &str, role: &str, ip: &str| {
-        serde_json::json!({
-            "id": id, "state": "available", "transit_gateway_id": TGW, "tags": {"rome": role},
-            "tunnels": [
-                {"outside_ip": format!("{ip}.1"), "status": "UP", "last_status_change": "2026-01-01T00:00:00Z"},
-                {"outside_ip": format!("{ip}.2"), "status": "UP", "last_status_change": "2026-01-01T00:00:00Z"}
-            ]
-        })
-    };
-    let mut routes = vec![];
+    let mut w = Pair {
+        tgw: TGW,
+        group: "rome",
+        primary: (PRIMARY, ATT_PRIMARY),
+        backup: (BACKUP, ATT_BACKUP),
+        tables: (0..TABLES).map(rtb).collect(),
+    }
+    .world();
+    w.set_now("2026-03-01T12:00:00Z".parse().expect("a time"));
     for t in 0..TABLES {
         for i in 0..CIDRS {
-            routes.push(SimRoute::to_attachment(
+            w.routes.push(SimRoute::to_attachment(
                 &rtb(t),
                 &cidr(i),
                 &AttachmentId::new(ATT_PRIMARY),
             ));
         }
     }
-    let w: World = serde_json::from_value(serde_json::json!({
-        "now": "2026-03-01T12:00:00Z",
-        "transit_gateways": [TGW],
-        "vpn_connections": [vpn(PRIMARY, "primary", "203.0.113"), vpn(BACKUP, "backup", "198.51.100")],
-        "attachments": [
-            {"id": ATT_PRIMARY, "transit_gateway_id": TGW, "resource_type": "vpn", "resource_id": PRIMARY},
-            {"id": ATT_BACKUP, "transit_gateway_id": TGW, "resource_type": "vpn", "resource_id": BACKUP}
-        ],
-        "route_tables": (0..TABLES).map(|t| serde_json::json!({"id": rtb(t), "transit_gateway_id": TGW})).collect::<Vec<_>>(),
-        "routes": routes,
-    }))
-    .expect("world");
     w.validate().expect("valid");
     w
 }

@@ -18,16 +18,19 @@ use crate::state_file::FileStore;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::Instant;
-use tgw_ha_core::ids::VpnId;
+use tgw_ha_core::ids::{AttachmentId, PrefixListId, RouteTableId, VpnId};
 use tgw_ha_core::model::TunnelStatus;
 use tgw_ha_core::state::SignalSource;
 use tgw_ha_core::trigger::{OperatorAction, SignalEvent, Trigger};
 use tgw_ha_engine::ports::SystemClock;
 use tgw_ha_engine::{Service, ServiceConfig, ServiceOptions};
+use tgw_ha_sim::pair_world::Pair;
+use tgw_ha_sim::{SimPrefixListReference, SimRoute, World};
 
 const TABLES: usize = 20;
 const PRIMARY: &str = "vpn-0b0000000000000001";
 const BACKUP: &str = "vpn-0b0000000000000002";
+const ATT_PRIMARY: &str = "tgw-attach-0b000000000000001";
 
 #[derive(Debug, Serialize)]
 pub struct BenchRow {
@@ -47,51 +50,42 @@ pub struct BenchRow {
     pub peak_rss_mib: f64,
 }
 
-/// The bench world as a scenario file: ids are made up, shapes are EC2's. The R routes are
-/// spread over the tables; with `same_cidrs` every table routes the same R / 20 CIDRs (a group
-/// one prefix list can hold), otherwise each table its own.
-fn world_json(routes: usize, prefix_lists: bool, same_cidrs: bool) -> serde_json::Value {
-    let tgw = "tgw-0b00000000000000a";
-    let att = |n: u32| format!("tgw-attach-0b0000000000000{n:02}");
-    let rtb = |i: usize| format!("tgw-rtb-0b00000000000{i:04}");
-    let long_ago = "2026-01-01T00:00:00Z";
-    let vpn = |id: &str, role: &str, status: &str, ip: &str| {
-        serde_json::json!({
-            "id": id, "state": "available", "transit_gateway_id": tgw,
-            "tags": {"Name": format!("bench-{role}"), "bench": role},
-            "tunnels": [
-                {"outside_ip": format!("{ip}.1"), "status": status, "last_status_change": long_ago},
-                {"outside_ip": format!("{ip}.2"), "status": status, "last_status_change": long_ago}
-            ]
-        })
-    };
-    let mut route_list = vec![];
+/// The bench world: ids are made up, shapes are EC2's, no virtual time (the sandbox runs on
+/// the real clock, as EC2 does). The R routes are spread over the tables; with `same_cidrs`
+/// every table routes the same R / 20 CIDRs (a group one prefix list can hold), otherwise each
+/// table its own.
+fn bench_world(routes: usize, prefix_lists: bool, same_cidrs: bool) -> World {
+    let rtb = |i: usize| RouteTableId::new(format!("tgw-rtb-0b00000000000{i:04}"));
+    let primary = AttachmentId::new(ATT_PRIMARY);
+    let mut w = Pair {
+        tgw: "tgw-0b00000000000000a",
+        group: "bench",
+        primary: (PRIMARY, ATT_PRIMARY),
+        backup: (BACKUP, "tgw-attach-0b000000000000002"),
+        tables: (0..TABLES).map(rtb).collect(),
+    }
+    .world();
+    for (v, role) in w.vpn_connections.iter_mut().zip(["primary", "backup"]) {
+        v.tags.insert("Name".into(), format!("bench-{role}"));
+    }
     for i in 0..routes {
         let n = if same_cidrs { i / TABLES } else { i };
-        route_list.push(serde_json::json!({
-            "table": rtb(i % TABLES),
-            "destination": format!("10.{}.{}.0/24", (n / 256) % 256, n % 256),
-            "attachment": att(1),
-        }));
+        let cidr = format!("10.{}.{}.0/24", (n / 256) % 256, n % 256);
+        w.routes
+            .push(SimRoute::to_attachment(&rtb(i % TABLES), &cidr, &primary));
     }
-    let pls: Vec<serde_json::Value> = if prefix_lists {
-        (0..TABLES)
-            .map(|i| serde_json::json!({"table": rtb(i), "prefix_list_id": format!("pl-0b00000000000{i:04}"), "attachment": att(1)}))
-            .collect()
-    } else {
-        vec![]
-    };
-    serde_json::json!({
-        "transit_gateways": [tgw],
-        "vpn_connections": [vpn(PRIMARY, "primary", "UP", "203.0.113"), vpn(BACKUP, "backup", "UP", "198.51.100")],
-        "attachments": [
-            {"id": att(1), "transit_gateway_id": tgw, "resource_type": "vpn", "resource_id": PRIMARY},
-            {"id": att(2), "transit_gateway_id": tgw, "resource_type": "vpn", "resource_id": BACKUP}
-        ],
-        "route_tables": (0..TABLES).map(|i| serde_json::json!({"id": rtb(i), "transit_gateway_id": tgw})).collect::<Vec<_>>(),
-        "routes": route_list,
-        "prefix_list_references": pls,
-    })
+    if prefix_lists {
+        w.prefix_list_references = (0..TABLES)
+            .map(|i| SimPrefixListReference {
+                table: rtb(i),
+                prefix_list_id: PrefixListId::new(format!("pl-0b00000000000{i:04}")),
+                attachment: Some(primary.clone()),
+                blackhole: false,
+                cidrs: vec![],
+            })
+            .collect();
+    }
+    w
 }
 
 fn peak_rss_mib() -> f64 {
@@ -123,12 +117,7 @@ impl Drop for Setup {
     }
 }
 
-async fn setup(
-    name: &str,
-    world: serde_json::Value,
-    limits: &str,
-    latency_ms: u64,
-) -> anyhow::Result<Setup> {
+async fn setup(name: &str, world: World, limits: &str, latency_ms: u64) -> anyhow::Result<Setup> {
     let dir = std::env::temp_dir().join(format!("tgw-ha-bench-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("world.json");
@@ -182,7 +171,7 @@ pub async fn run_case(
     let _ = aws;
     let s = setup(
         &routes.to_string(),
-        world_json(routes, prefix_lists, false),
+        bench_world(routes, prefix_lists, false),
         limits,
         latency_ms,
     )
@@ -281,7 +270,7 @@ async fn failover(
 #[allow(clippy::disallowed_methods)]
 pub async fn run_conversion_case(routes: usize, latency_ms: u64) -> anyhow::Result<Vec<BenchRow>> {
     let limits = "aws";
-    let world = world_json(routes, false, true);
+    let world = bench_world(routes, false, true);
     let mut rows = vec![];
     {
         let s = setup("before", world.clone(), limits, latency_ms).await?;

@@ -19,15 +19,19 @@ use anyhow::Context;
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tgw_ha_core::ids::{AttachmentId, RouteTableId};
 use tgw_ha_engine::layer::{Call, Ec2Action, Layer, Layered};
 use tgw_ha_engine::ports::{Clock, NetError, Ports};
 use tgw_ha_engine::service::{Backend, ServiceError};
 use tgw_ha_engine::watch::{WatchConfig, WatchSummary};
 use tgw_ha_engine::{RunOptions, Service, ServiceConfig};
+use tgw_ha_sim::pair_world::Pair;
+use tgw_ha_sim::{SimRoute, World};
 
 const TABLES: usize = 20;
 const PRIMARY: &str = "vpn-0c0000000000000001";
 const BACKUP: &str = "vpn-0c0000000000000002";
+const ATT_PRIMARY: &str = "tgw-attach-0c000000000000001";
 /// A trial that has not seen every move by then has failed.
 const TRIAL_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -65,40 +69,27 @@ pub struct Report {
 
 /// The bench world: ids made up, shapes EC2's, no virtual time (the sandbox runs on the real
 /// clock, as EC2 does).
-fn world_json(routes: usize) -> serde_json::Value {
-    let tgw = "tgw-0c00000000000000a";
-    let att = |n: u32| format!("tgw-attach-0c0000000000000{n:02}");
-    let rtb = |i: usize| format!("tgw-rtb-0c00000000000{i:04}");
-    let long_ago = "2026-01-01T00:00:00Z";
-    let vpn = |id: &str, role: &str, ip: &str| {
-        serde_json::json!({
-            "id": id, "state": "available", "transit_gateway_id": tgw,
-            "tags": {"Name": format!("bench-watch-{role}"), "site": role},
-            "tunnels": [
-                {"outside_ip": format!("{ip}.1"), "status": "UP", "last_status_change": long_ago},
-                {"outside_ip": format!("{ip}.2"), "status": "UP", "last_status_change": long_ago}
-            ]
-        })
-    };
-    let routes: Vec<_> = (0..routes)
+fn bench_world(routes: usize) -> World {
+    let rtb = |i: usize| RouteTableId::new(format!("tgw-rtb-0c00000000000{i:04}"));
+    let primary = AttachmentId::new(ATT_PRIMARY);
+    let mut w = Pair {
+        tgw: "tgw-0c00000000000000a",
+        group: "site",
+        primary: (PRIMARY, ATT_PRIMARY),
+        backup: (BACKUP, "tgw-attach-0c000000000000002"),
+        tables: (0..TABLES).map(rtb).collect(),
+    }
+    .world();
+    for (v, role) in w.vpn_connections.iter_mut().zip(["primary", "backup"]) {
+        v.tags.insert("Name".into(), format!("bench-watch-{role}"));
+    }
+    w.routes = (0..routes)
         .map(|i| {
-            serde_json::json!({
-                "table": rtb(i % TABLES),
-                "destination": format!("10.{}.{}.0/24", (i / 256) % 256, i % 256),
-                "attachment": att(1),
-            })
+            let cidr = format!("10.{}.{}.0/24", (i / 256) % 256, i % 256);
+            SimRoute::to_attachment(&rtb(i % TABLES), &cidr, &primary)
         })
         .collect();
-    serde_json::json!({
-        "transit_gateways": [tgw],
-        "vpn_connections": [vpn(PRIMARY, "primary", "203.0.113"), vpn(BACKUP, "backup", "198.51.100")],
-        "attachments": [
-            {"id": att(1), "transit_gateway_id": tgw, "resource_type": "vpn", "resource_id": PRIMARY},
-            {"id": att(2), "transit_gateway_id": tgw, "resource_type": "vpn", "resource_id": BACKUP}
-        ],
-        "route_tables": (0..TABLES).map(|i| serde_json::json!({"id": rtb(i), "transit_gateway_id": tgw})).collect::<Vec<_>>(),
-        "routes": routes,
-    })
+    w
 }
 
 /// What the bench sees of the network: when each poll read the VPNs, when each move landed.
@@ -157,7 +148,7 @@ async fn trial(
 ) -> anyhow::Result<(Trial, WatchSummary)> {
     let _ = std::fs::remove_file(dir.join("state.json"));
     let world = dir.join("world.json");
-    std::fs::write(&world, serde_json::to_vec(&world_json(args.routes))?)?;
+    std::fs::write(&world, serde_json::to_vec(&bench_world(args.routes))?)?;
     let sandbox = SandboxProcess::start(
         &std::env::current_exe()?,
         Some(&world),

@@ -8,6 +8,9 @@ mod binary;
 use binary::{json, ok, tempdir, tgw_ha};
 use serde_json::Value;
 use std::path::Path;
+use tgw_ha_core::ids::{AttachmentId, RouteTableId};
+use tgw_ha_sim::SimRoute;
+use tgw_ha_sim::pair_world::Pair;
 
 const TGW: &str = "tgw-0d000000000000001";
 const PRIMARY: &str = "vpn-0d000000000000001";
@@ -18,37 +21,26 @@ const TABLES: usize = 4;
 const CIDRS: usize = 60;
 
 fn write_world(path: &Path) {
-    let rtb = |t: usize| format!("tgw-rtb-0d0000000000{t:05}");
-    let vpn = |id: &str, role: &str, ip: &str| {
-        serde_json::json!({
-            "id": id, "state": "available", "transit_gateway_id": TGW,
-            "tags": {"paris": role},
-            "tunnels": [
-                {"outside_ip": format!("{ip}.1"), "status": "UP", "last_status_change": "2026-01-01T00:00:00Z"},
-                {"outside_ip": format!("{ip}.2"), "status": "UP", "last_status_change": "2026-01-01T00:00:00Z"}
-            ]
-        })
-    };
-    let mut routes = vec![];
+    let rtb = |t: usize| RouteTableId::new(format!("tgw-rtb-0d0000000000{t:05}"));
+    let mut w = Pair {
+        tgw: TGW,
+        group: "paris",
+        primary: (PRIMARY, ATT_PRIMARY),
+        backup: (BACKUP, ATT_BACKUP),
+        tables: (0..TABLES).map(rtb).collect(),
+    }
+    .world();
+    w.set_now("2026-03-01T12:00:00Z".parse().expect("a time"));
     for t in 0..TABLES {
         for i in 0..CIDRS {
-            routes.push(serde_json::json!({
-                "table": rtb(t), "destination": format!("10.50.{i}.0/24"), "attachment": ATT_PRIMARY
-            }));
+            w.routes.push(SimRoute::to_attachment(
+                &rtb(t),
+                &format!("10.50.{i}.0/24"),
+                &AttachmentId::new(ATT_PRIMARY),
+            ));
         }
     }
-    let world = serde_json::json!({
-        "now": "2026-03-01T12:00:00Z",
-        "transit_gateways": [TGW],
-        "vpn_connections": [vpn(PRIMARY, "primary", "203.0.113"), vpn(BACKUP, "backup", "198.51.100")],
-        "attachments": [
-            {"id": ATT_PRIMARY, "transit_gateway_id": TGW, "resource_type": "vpn", "resource_id": PRIMARY},
-            {"id": ATT_BACKUP, "transit_gateway_id": TGW, "resource_type": "vpn", "resource_id": BACKUP}
-        ],
-        "route_tables": (0..TABLES).map(|t| serde_json::json!({"id": rtb(t), "transit_gateway_id": TGW})).collect::<Vec<_>>(),
-        "routes": routes,
-    });
-    std::fs::write(path, serde_json::to_vec_pretty(&world).unwrap()).unwrap();
+    std::fs::write(path, serde_json::to_vec_pretty(&w).unwrap()).unwrap();
 }
 
 fn estimate(status: &Value) -> &Value {

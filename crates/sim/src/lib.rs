@@ -30,6 +30,7 @@ pub mod faults;
 pub mod faulty;
 pub mod gate;
 pub mod network;
+pub mod pair_world;
 pub mod prefix_list_admin;
 pub mod prefix_lists;
 pub mod random_world;

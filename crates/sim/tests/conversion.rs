@@ -10,8 +10,9 @@ use tgw_ha_core::state::SignalSource;
 use tgw_ha_core::trigger::{SignalEvent, Trigger};
 use tgw_ha_engine::conversion::{ConvertError, Converter, ConverterConfig};
 use tgw_ha_engine::{Engine, EngineConfig};
+use tgw_ha_sim::pair_world::{Pair, vpn_attachment, vpn_up};
 use tgw_ha_sim::prefix_lists::ResolvedKind;
-use tgw_ha_sim::{SimRoute, World};
+use tgw_ha_sim::{ResourceType, SimAttachment, SimRoute, World};
 
 const TGW: &str = "tgw-0c000000000000001";
 const PRIMARY: &str = "vpn-0c000000000000001";
@@ -38,59 +39,49 @@ fn group() -> GroupName {
 /// plus what conversion must leave alone: a propagated route for one of those CIDRs (hidden by
 /// the static route), another site's static routes and a VPC's propagated route.
 fn world(tables: usize, cidrs: usize) -> World {
-    let long_ago = "2026-01-01T00:00:00Z";
-    let vpn = |id: &str, tags: serde_json::Value, ip: &str| {
-        serde_json::json!({
-            "id": id, "state": "available", "transit_gateway_id": TGW, "tags": tags,
-            "tunnels": [
-                {"outside_ip": format!("{ip}.1"), "status": "UP", "last_status_change": long_ago},
-                {"outside_ip": format!("{ip}.2"), "status": "UP", "last_status_change": long_ago}
-            ]
-        })
-    };
-    let mut routes = vec![];
+    let mut w = Pair {
+        tgw: TGW,
+        group: "paris",
+        primary: (PRIMARY, ATT_PRIMARY),
+        backup: (BACKUP, ATT_BACKUP),
+        tables: (0..tables).map(rtb).collect(),
+    }
+    .world();
+    w.set_now("2026-03-01T12:00:00Z".parse().expect("a time"));
+    w.vpn_connections
+        .push(vpn_up(OTHER, TGW, &[("lyon", "primary")], "192.0.2"));
+    w.attachments.push(vpn_attachment(ATT_OTHER, TGW, OTHER));
+    w.attachments.push(SimAttachment {
+        id: AttachmentId::new(ATT_VPC),
+        transit_gateway_id: TgwId::new(TGW),
+        resource_type: ResourceType::Vpc,
+        resource_id: "vpc-0c01".into(),
+        state: "available".into(),
+    });
     for t in 0..tables {
         for i in 0..cidrs {
-            routes.push(SimRoute::to_attachment(
+            w.routes.push(SimRoute::to_attachment(
                 &rtb(t),
                 &cidr(i),
                 &AttachmentId::new(ATT_PRIMARY),
             ));
         }
-        routes.push(SimRoute::propagated(
+        w.routes.push(SimRoute::propagated(
             &rtb(t),
             &cidr(0),
             &AttachmentId::new(ATT_VPC),
         ));
-        routes.push(SimRoute::propagated(
+        w.routes.push(SimRoute::propagated(
             &rtb(t),
             "172.31.0.0/16",
             &AttachmentId::new(ATT_VPC),
         ));
-        routes.push(SimRoute::to_attachment(
+        w.routes.push(SimRoute::to_attachment(
             &rtb(t),
             "10.99.0.0/16",
             &AttachmentId::new(ATT_OTHER),
         ));
     }
-    let json = serde_json::json!({
-        "now": "2026-03-01T12:00:00Z",
-        "transit_gateways": [TGW],
-        "vpn_connections": [
-            vpn(PRIMARY, serde_json::json!({"paris": "primary"}), "203.0.113"),
-            vpn(BACKUP, serde_json::json!({"paris": "backup"}), "198.51.100"),
-            vpn(OTHER, serde_json::json!({"lyon": "primary"}), "192.0.2"),
-        ],
-        "attachments": [
-            {"id": ATT_PRIMARY, "transit_gateway_id": TGW, "resource_type": "vpn", "resource_id": PRIMARY},
-            {"id": ATT_BACKUP, "transit_gateway_id": TGW, "resource_type": "vpn", "resource_id": BACKUP},
-            {"id": ATT_OTHER, "transit_gateway_id": TGW, "resource_type": "vpn", "resource_id": OTHER},
-            {"id": ATT_VPC, "transit_gateway_id": TGW, "resource_type": "vpc", "resource_id": "vpc-0c01"}
-        ],
-        "route_tables": (0..tables).map(|t| serde_json::json!({"id": rtb(t), "transit_gateway_id": TGW})).collect::<Vec<_>>(),
-        "routes": routes,
-    });
-    let w: World = serde_json::from_value(json).expect("world");
     w.validate().expect("valid world");
     w
 }
