@@ -23,7 +23,7 @@ use tgw_ha_sim::pair_world::Pair;
 use tgw_ha_sim::prefix_lists::ResolvedKind;
 use tgw_ha_sim::sandbox::{self, Limits, SandboxConfig};
 use tgw_ha_sim::world::lock;
-use tgw_ha_sim::{MemoryLease, MemoryStore, Sim, SimRoute, World};
+use tgw_ha_sim::{MemoryLease, MemoryStore, Sim, World};
 
 const TGW: &str = "tgw-0e000000000000001";
 const PRIMARY: &str = "vpn-0e000000000000001";
@@ -42,24 +42,16 @@ fn cidr(i: usize) -> String {
 }
 
 fn world() -> World {
-    let mut w = Pair {
+    let pair = Pair {
         tgw: TGW,
         group: "rome",
         primary: (PRIMARY, ATT_PRIMARY),
         backup: (BACKUP, ATT_BACKUP),
         tables: (0..TABLES).map(rtb).collect(),
-    }
-    .world();
+    };
+    let mut w = pair.world();
     w.set_now("2026-03-01T12:00:00Z".parse().expect("a time"));
-    for t in 0..TABLES {
-        for i in 0..CIDRS {
-            w.routes.push(SimRoute::to_attachment(
-                &rtb(t),
-                &cidr(i),
-                &AttachmentId::new(ATT_PRIMARY),
-            ));
-        }
-    }
+    w.routes = pair.routes_to_primary(&(0..CIDRS).map(cidr).collect::<Vec<_>>());
     w.validate().expect("valid");
     w
 }

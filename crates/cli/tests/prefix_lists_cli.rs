@@ -8,8 +8,7 @@ mod binary;
 use binary::{json, ok, tempdir, tgw_ha};
 use serde_json::Value;
 use std::path::Path;
-use tgw_ha_core::ids::{AttachmentId, RouteTableId};
-use tgw_ha_sim::SimRoute;
+use tgw_ha_core::ids::RouteTableId;
 use tgw_ha_sim::pair_world::Pair;
 
 const TGW: &str = "tgw-0d000000000000001";
@@ -21,25 +20,19 @@ const TABLES: usize = 4;
 const CIDRS: usize = 60;
 
 fn write_world(path: &Path) {
-    let rtb = |t: usize| RouteTableId::new(format!("tgw-rtb-0d0000000000{t:05}"));
-    let mut w = Pair {
+    let pair = Pair {
         tgw: TGW,
         group: "paris",
         primary: (PRIMARY, ATT_PRIMARY),
         backup: (BACKUP, ATT_BACKUP),
-        tables: (0..TABLES).map(rtb).collect(),
-    }
-    .world();
+        tables: (0..TABLES)
+            .map(|t| RouteTableId::new(format!("tgw-rtb-0d0000000000{t:05}")))
+            .collect(),
+    };
+    let mut w = pair.world();
     w.set_now("2026-03-01T12:00:00Z".parse().expect("a time"));
-    for t in 0..TABLES {
-        for i in 0..CIDRS {
-            w.routes.push(SimRoute::to_attachment(
-                &rtb(t),
-                &format!("10.50.{i}.0/24"),
-                &AttachmentId::new(ATT_PRIMARY),
-            ));
-        }
-    }
+    let cidrs: Vec<String> = (0..CIDRS).map(|i| format!("10.50.{i}.0/24")).collect();
+    w.routes = pair.routes_to_primary(&cidrs);
     std::fs::write(path, serde_json::to_vec_pretty(&w).unwrap()).unwrap();
 }
 

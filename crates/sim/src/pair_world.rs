@@ -6,7 +6,7 @@
 //! The real clock unless the caller sets `now`: a benchmark's sandbox runs on the real clock,
 //! as EC2 does.
 
-use crate::resources::{ResourceType, SimAttachment, SimRouteTable};
+use crate::resources::{ResourceType, SimAttachment, SimRoute, SimRouteTable};
 use crate::world::World;
 use chrono::TimeZone;
 use tgw_ha_core::Timestamp;
@@ -62,6 +62,20 @@ impl Pair<'_> {
             w.attachments.push(vpn_attachment(att, self.tgw, vpn));
         }
         w
+    }
+
+    /// Static routes from every table (in order) for each of `cidrs` to the primary.
+    pub fn routes_to_primary(&self, cidrs: &[String]) -> Vec<SimRoute> {
+        let primary = AttachmentId::new(self.primary.1);
+        self.tables
+            .iter()
+            .flat_map(|t| {
+                cidrs
+                    .iter()
+                    .map(|c| SimRoute::to_attachment(t, c, &primary))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
     }
 }
 
