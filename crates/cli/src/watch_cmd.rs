@@ -54,7 +54,8 @@ pub async fn run(
         && d <= engine.deadline_margin
     {
         anyhow::bail!(
-            "--max-duration {}s is too short: the watch stops polling {}s before its end (the              time a failover started by the last poll has to land); give more than {}s",
+            "--max-duration {}s is too short: the watch stops polling {}s before its end (the \
+             time a failover started by the last poll has to land); give more than {}s",
             d.as_secs(),
             engine.deadline_margin.as_secs(),
             engine.deadline_margin.as_secs()
@@ -75,10 +76,12 @@ pub async fn run(
                  deployment's table, TGW_HA_TABLE) or --state-file FILE"
             );
         }
-        let watcher = aws
-            .service(policy)
-            .await?
-            .watcher(None, &crate::backend::owner(), config)?;
+        let service = aws.service(policy).await?;
+        // Under the function's rules, as every other command on AWS: the CLI's own Region must
+        // be one the deployment owns (`TGW_HA_REGIONS`), or the watch would keep a second ledger
+        // and lease beside the owning deployment's. The CLI's Region is the home one: bare keys.
+        service.watch_regions(service.backend().home_region())?;
+        let watcher = service.watcher(None, &crate::backend::owner(), config)?;
         report(output, watcher.run(&options, Some(shutdown())).await)
     }
     #[cfg(not(feature = "aws"))]

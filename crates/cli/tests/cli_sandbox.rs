@@ -108,7 +108,7 @@ fn status_plan_reconcile_against_the_sandbox() {
 
 /// On AWS the CLI runs under the function's rules (the application service): a write with no
 /// ledger is refused before EC2 is even read, and with the function's `TGW_HA_REGIONS` an
-/// operator command in a Region it does not list is refused, as the function refuses it.
+/// operator command or a watch in a Region it does not list is refused, as the function refuses it.
 #[test]
 fn a_refused_command_reads_nothing() {
     let sb = sandbox();
@@ -125,30 +125,39 @@ fn a_refused_command_reads_nothing() {
         "tgw-ha-cli-sandbox-regions-{}.json",
         std::process::id()
     ));
-    let out = binary::command(&[
-        "--endpoint-url",
-        sb.url(),
-        "--region",
-        "eu-west-1",
-        "--state-file",
-        state.to_str().unwrap(),
-        "failover",
-        "--group",
-        "paris",
-    ])
-    .env("TGW_HA_REGIONS", "us-east-1")
-    .env("AWS_ACCESS_KEY_ID", "test")
-    .env("AWS_SECRET_ACCESS_KEY", "test")
-    .env("AWS_EC2_METADATA_DISABLED", "true")
-    .env_remove("AWS_PROFILE")
-    .output()
-    .expect("run tgw-ha");
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("region eu-west-1 is not one of this deployment's regions (us-east-1)"),
-        "{err}"
-    );
-    assert_eq!(calls(), 0, "no EC2 call before the refusal");
-    assert!(!state.exists(), "no ledger written");
+    // An operator command, and the watch (which would move routes as it sees fit), alike.
+    for command in [
+        &["failover", "--group", "paris"][..],
+        &["watch", "--max-duration", "30s"],
+    ] {
+        let out = binary::command(
+            &[
+                &[
+                    "--endpoint-url",
+                    sb.url(),
+                    "--region",
+                    "eu-west-1",
+                    "--state-file",
+                    state.to_str().unwrap(),
+                ][..],
+                command,
+            ]
+            .concat(),
+        )
+        .env("TGW_HA_REGIONS", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("run tgw-ha");
+        assert!(!out.status.success(), "{command:?} was not refused");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("region eu-west-1 is not one of this deployment's regions (us-east-1)"),
+            "{command:?}: {err}"
+        );
+        assert_eq!(calls(), 0, "{command:?}: no EC2 call before the refusal");
+        assert!(!state.exists(), "{command:?}: no ledger written");
+    }
 }
