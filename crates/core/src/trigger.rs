@@ -65,6 +65,49 @@ pub enum OperatorAction {
     },
 }
 
+/// How an action reads in logs, errors and the outcome's `trigger` ("failover of paris to
+/// vpn-…"), rather than its Rust debug form.
+impl std::fmt::Display for OperatorAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let of = |g: &Option<GroupName>| match g {
+            Some(g) => format!(" of {g}"),
+            None => " of every group".to_owned(),
+        };
+        match self {
+            OperatorAction::Reconcile { group } => write!(f, "reconcile{}", of(group)),
+            OperatorAction::Status { group } => write!(f, "status{}", of(group)),
+            OperatorAction::Failover { group, to } => {
+                write!(f, "failover of {group}")?;
+                match to {
+                    Some(to) => write!(f, " to {to}"),
+                    None => write!(f, " to the next healthy member"),
+                }
+            }
+            OperatorAction::Failback { group } => write!(f, "failback of {group}"),
+            OperatorAction::Pin {
+                group,
+                vpn,
+                force,
+                until,
+            } => {
+                write!(f, "pin of {group} on {vpn}")?;
+                if *force {
+                    write!(f, " (forced)")?;
+                }
+                match until {
+                    Some(u) => write!(f, " until {}", String::from(*u)),
+                    None => Ok(()),
+                }
+            }
+            OperatorAction::Unpin { group } => write!(f, "unpin of {group}"),
+            OperatorAction::Watch { interval_seconds } => match interval_seconds {
+                Some(n) => write!(f, "watch every {n}s"),
+                None => write!(f, "watch at the default interval"),
+            },
+        }
+    }
+}
+
 /// The end of a pin as an operator gives it: a time, or a duration from when the pin is set
 /// (resolved by the planner, which knows `now`). Written as a string either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -325,7 +368,7 @@ impl Trigger {
             Trigger::All { .. } => "scheduled sweep".into(),
             Trigger::Operator { action, dry_run } => {
                 format!(
-                    "operator {action:?}{}",
+                    "operator {action}{}",
                     if *dry_run { " (dry run)" } else { "" }
                 )
             }
@@ -337,6 +380,36 @@ impl Trigger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_operator_action_reads_as_words_not_as_its_debug_form() {
+        let paris = GroupName::new("paris");
+        let failover = Trigger::Operator {
+            action: OperatorAction::Failover {
+                group: paris.clone(),
+                to: None,
+            },
+            dry_run: true,
+        };
+        assert_eq!(
+            failover.describe(),
+            "operator failover of paris to the next healthy member (dry run)"
+        );
+        let pin = OperatorAction::Pin {
+            group: paris,
+            vpn: VpnId::new("vpn-0a1b2c3d4e5f60002"),
+            force: true,
+            until: None,
+        };
+        assert_eq!(
+            pin.to_string(),
+            "pin of paris on vpn-0a1b2c3d4e5f60002 (forced)"
+        );
+        assert_eq!(
+            OperatorAction::Reconcile { group: None }.to_string(),
+            "reconcile of every group"
+        );
+    }
 
     fn vpn(region: Option<&str>) -> Trigger {
         Trigger::Vpn {
