@@ -8,7 +8,7 @@
 //! propagated route, or moves anything but the one route or reference it is asked to.
 
 use crate::config::Ec2Clients;
-use crate::errors::{Target, map_sdk_error};
+use crate::errors::{Target, sdk_error};
 use crate::search::{filter, search_routes};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
@@ -71,7 +71,7 @@ impl Network for Ec2Network {
             .describe_vpn_connections()
             .send()
             .await
-            .map_err(|e| map_sdk_error(DescribeVpnConnections, Target::Read, e))?;
+            .map_err(sdk_error(DescribeVpnConnections, Target::Read))?;
         let now = self.clock.now();
         Ok(out
             .vpn_connections()
@@ -92,13 +92,10 @@ impl Network for Ec2Network {
             .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                map_sdk_error(
-                    DescribeTransitGatewayAttachments,
-                    Target::ReadOf(tgw.as_str()),
-                    e,
-                )
-            })?;
+            let page = page.map_err(sdk_error(
+                DescribeTransitGatewayAttachments,
+                Target::ReadOf(tgw.as_str()),
+            ))?;
             out.extend(
                 page.transit_gateway_attachments()
                     .iter()
@@ -119,13 +116,10 @@ impl Network for Ec2Network {
             .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                map_sdk_error(
-                    DescribeTransitGatewayRouteTables,
-                    Target::ReadOf(tgw.as_str()),
-                    e,
-                )
-            })?;
+            let page = page.map_err(sdk_error(
+                DescribeTransitGatewayRouteTables,
+                Target::ReadOf(tgw.as_str()),
+            ))?;
             out.extend(
                 page.transit_gateway_route_tables()
                     .iter()
@@ -184,13 +178,10 @@ impl Network for Ec2Network {
         let wanted: BTreeSet<&str> = attachments.iter().map(AttachmentId::as_str).collect();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                map_sdk_error(
-                    GetTransitGatewayPrefixListReferences,
-                    Target::ReadOf(table.as_str()),
-                    e,
-                )
-            })?;
+            let page = page.map_err(sdk_error(
+                GetTransitGatewayPrefixListReferences,
+                Target::ReadOf(table.as_str()),
+            ))?;
             out.extend(
                 page.transit_gateway_prefix_list_references()
                     .iter()
@@ -220,9 +211,10 @@ impl Network for Ec2Network {
             .transit_gateway_attachment_id(to.as_str())
             .send()
             .await
-            .map_err(|e| {
-                map_sdk_error(ReplaceTransitGatewayRoute, Target::Route { table, cidr }, e)
-            })?;
+            .map_err(sdk_error(
+                ReplaceTransitGatewayRoute,
+                Target::Route { table, cidr },
+            ))?;
         Ok(())
     }
 
@@ -240,10 +232,10 @@ impl Network for Ec2Network {
             .transit_gateway_attachment_id(to.as_str())
             .send()
             .await
-            .map_err(|e| {
-                let target = Target::PrefixListReference { table, prefix_list };
-                map_sdk_error(ModifyTransitGatewayPrefixListReference, target, e)
-            })?;
+            .map_err(sdk_error(
+                ModifyTransitGatewayPrefixListReference,
+                Target::PrefixListReference { table, prefix_list },
+            ))?;
         Ok(())
     }
 }

@@ -8,7 +8,7 @@
 //! `IncorrectState` (the list is still applying its previous change) is retryable.
 
 use crate::config::Ec2Clients;
-use crate::errors::{Target, map_sdk_error};
+use crate::errors::{Target, sdk_error};
 use crate::search::{filter, search_routes};
 use async_trait::async_trait;
 use aws_sdk_ec2::Client;
@@ -106,13 +106,10 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .send()
             .try_collect()
             .await
-            .map_err(|e| {
-                map_sdk_error(
-                    Ec2Action::DescribeManagedPrefixLists,
-                    Target::ReadOf(name),
-                    e,
-                )
-            })?;
+            .map_err(sdk_error(
+                Ec2Action::DescribeManagedPrefixLists,
+                Target::ReadOf(name),
+            ))?;
         Ok(lists
             .iter()
             // The filter takes wildcards: keep the exact name only.
@@ -129,13 +126,10 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .prefix_list_ids(id.as_str())
             .send()
             .await
-            .map_err(|e| {
-                map_sdk_error(
-                    Ec2Action::DescribeManagedPrefixLists,
-                    Target::PrefixList(id),
-                    e,
-                )
-            });
+            .map_err(sdk_error(
+                Ec2Action::DescribeManagedPrefixLists,
+                Target::PrefixList(id),
+            ));
         match r {
             Ok(out) => Ok(out.prefix_lists().iter().find_map(list_from_sdk)),
             Err(NetError::RouteNotFound { .. }) => Ok(None),
@@ -155,13 +149,10 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .send()
             .try_collect()
             .await
-            .map_err(|e| {
-                map_sdk_error(
-                    Ec2Action::GetManagedPrefixListEntries,
-                    Target::ReadOf(id.as_str()),
-                    e,
-                )
-            })?;
+            .map_err(sdk_error(
+                Ec2Action::GetManagedPrefixListEntries,
+                Target::ReadOf(id.as_str()),
+            ))?;
         Ok(entries
             .into_iter()
             .filter_map(|e| e.cidr().map(str::to_owned))
@@ -180,13 +171,10 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .send()
             .try_collect()
             .await
-            .map_err(|e| {
-                map_sdk_error(
-                    Ec2Action::GetTransitGatewayPrefixListReferences,
-                    Target::ReadOf(table.as_str()),
-                    e,
-                )
-            })?;
+            .map_err(sdk_error(
+                Ec2Action::GetTransitGatewayPrefixListReferences,
+                Target::ReadOf(table.as_str()),
+            ))?;
         Ok(references
             .iter()
             .filter_map(|r| reference_from_sdk(table, r))
@@ -237,9 +225,10 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .tag_specifications(spec.build())
             .send()
             .await
-            .map_err(|e| {
-                map_sdk_error(Ec2Action::CreateManagedPrefixList, Target::ReadOf(name), e)
-            })?;
+            .map_err(sdk_error(
+                Ec2Action::CreateManagedPrefixList,
+                Target::ReadOf(name),
+            ))?;
         out.prefix_list()
             .and_then(|l| l.prefix_list_id())
             .map(PrefixListId::new)
@@ -272,13 +261,10 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .set_remove_entries(remove)
             .send()
             .await
-            .map_err(|e| {
-                map_sdk_error(
-                    Ec2Action::ModifyManagedPrefixList,
-                    Target::ReadOf(id.as_str()),
-                    e,
-                )
-            })?;
+            .map_err(sdk_error(
+                Ec2Action::ModifyManagedPrefixList,
+                Target::ReadOf(id.as_str()),
+            ))?;
         Ok(())
     }
 
@@ -294,13 +280,10 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .max_entries(i32::try_from(max_entries).unwrap_or(i32::MAX))
             .send()
             .await
-            .map_err(|e| {
-                map_sdk_error(
-                    Ec2Action::ModifyManagedPrefixList,
-                    Target::ReadOf(id.as_str()),
-                    e,
-                )
-            })?;
+            .map_err(sdk_error(
+                Ec2Action::ModifyManagedPrefixList,
+                Target::ReadOf(id.as_str()),
+            ))?;
         Ok(())
     }
 
@@ -311,13 +294,10 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .prefix_list_id(id.as_str())
             .send()
             .await
-            .map_err(|e| {
-                map_sdk_error(
-                    Ec2Action::DeleteManagedPrefixList,
-                    Target::PrefixList(id),
-                    e,
-                )
-            })?;
+            .map_err(sdk_error(
+                Ec2Action::DeleteManagedPrefixList,
+                Target::PrefixList(id),
+            ))?;
         Ok(())
     }
 
@@ -335,13 +315,10 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .transit_gateway_attachment_id(to.as_str())
             .send()
             .await
-            .map_err(|e| {
-                map_sdk_error(
-                    Ec2Action::CreateTransitGatewayPrefixListReference,
-                    Target::ReadOf(table.as_str()),
-                    e,
-                )
-            })?;
+            .map_err(sdk_error(
+                Ec2Action::CreateTransitGatewayPrefixListReference,
+                Target::ReadOf(table.as_str()),
+            ))?;
         Ok(())
     }
 
@@ -357,14 +334,10 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .prefix_list_id(prefix_list.as_str())
             .send()
             .await
-            .map_err(|e| {
-                let target = Target::PrefixListReference { table, prefix_list };
-                map_sdk_error(
-                    Ec2Action::DeleteTransitGatewayPrefixListReference,
-                    target,
-                    e,
-                )
-            })?;
+            .map_err(sdk_error(
+                Ec2Action::DeleteTransitGatewayPrefixListReference,
+                Target::PrefixListReference { table, prefix_list },
+            ))?;
         Ok(())
     }
 
@@ -384,13 +357,10 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .await
             // Not `Target::Route`: a create's "not found" is its table or target, never a
             // vanished route.
-            .map_err(|e| {
-                map_sdk_error(
-                    Ec2Action::CreateTransitGatewayRoute,
-                    Target::ReadOf(table.as_str()),
-                    e,
-                )
-            })?;
+            .map_err(sdk_error(
+                Ec2Action::CreateTransitGatewayRoute,
+                Target::ReadOf(table.as_str()),
+            ))?;
         Ok(())
     }
 
@@ -402,13 +372,10 @@ impl PrefixListAdmin for Ec2PrefixLists {
             .destination_cidr_block(cidr)
             .send()
             .await
-            .map_err(|e| {
-                map_sdk_error(
-                    Ec2Action::DeleteTransitGatewayRoute,
-                    Target::Route { table, cidr },
-                    e,
-                )
-            })?;
+            .map_err(sdk_error(
+                Ec2Action::DeleteTransitGatewayRoute,
+                Target::Route { table, cidr },
+            ))?;
         Ok(())
     }
 }

@@ -13,7 +13,7 @@
 //! truncated) or a search that needs more than [`MAX_CALLS`] calls is an error naming the table.
 //! Never adds a `state` filter of its own: the caller's filters are used as given.
 
-use crate::errors::{Target, map_sdk_error};
+use crate::errors::{Target, sdk_error};
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{Filter, TransitGatewayRoute};
 use std::fmt;
@@ -225,7 +225,7 @@ async fn search_scope(
     let mut truncated = false;
     while let Some(page) = pages.next().await {
         *calls += 1;
-        let page = page.map_err(|e| map_sdk_error(OP, Target::ReadOf(table.as_str()), e))?;
+        let page = page.map_err(sdk_error(OP, Target::ReadOf(table.as_str())))?;
         routes.extend(page.routes().iter().cloned());
         // Only the last page's flag counts: earlier pages carry a token that was followed. The
         // paginator also stops on a repeated token; a flag still set then is truncation too.

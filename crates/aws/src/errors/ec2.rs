@@ -74,16 +74,16 @@ const ON_A_PREFIX_LIST: &[Ec2Action] = &[
     Ec2Action::DeleteTransitGatewayPrefixListReference,
 ];
 
-/// Map an SDK error of the EC2 action `op` (its IAM name, e.g. `ReplaceTransitGatewayRoute`).
-pub(crate) fn map_sdk_error<E>(
+/// The mapping of an SDK error of the EC2 action `op` acting on `target`, as a function to
+/// hand to `map_err`: each adapter call names its action and target once.
+pub(crate) fn sdk_error<'a, E>(
     op: Ec2Action,
-    target: Target<'_>,
-    err: SdkError<E, HttpResponse>,
-) -> NetError
+    target: Target<'a>,
+) -> impl FnOnce(SdkError<E, HttpResponse>) -> NetError + 'a
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    classify(op, target, failure_of(&err))
+    move |err| classify(op, target, failure_of(&err))
 }
 
 /// The EC2 decision, on plain data: the shared class, refined by what the call was acting on.

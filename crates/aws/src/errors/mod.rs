@@ -9,7 +9,7 @@
 
 mod ec2;
 
-pub(crate) use ec2::{Target, map_sdk_error};
+pub(crate) use ec2::{Target, sdk_error};
 
 use aws_sdk_ec2::config::http::HttpResponse;
 use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -343,11 +343,10 @@ mod tests {
         assert!(matches!(failure_of(&creds), Failure::NotSent { .. }));
 
         let garbled = SdkError::<E, HttpResponse>::response_error("unparseable", raw(502));
-        let mapped = map_sdk_error(
+        let mapped = sdk_error(
             tgw_ha_engine::layer::Ec2Action::DescribeVpnConnections,
             Target::Read,
-            garbled,
-        );
+        )(garbled);
         assert!(mapped.is_retryable(), "{mapped}");
     }
 }
